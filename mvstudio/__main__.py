@@ -1,0 +1,3 @@
+from mvstudio.cli import main
+
+raise SystemExit(main())

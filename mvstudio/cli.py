@@ -1,0 +1,177 @@
+"""``mvstudio``: the app, and headless ``render`` / ``analyze`` commands.
+
+Expected failures (bad input, FFmpeg errors, cancel) print one line and exit 2 (130 on Ctrl-C);
+unexpected ones print one line too, with the traceback saved to a log file for a bug report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import sys
+import traceback
+from pathlib import Path
+from typing import Optional, Sequence
+
+from mvstudio import __version__
+
+EXIT_USAGE = 2
+EXIT_CANCELLED = 130
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"size must look like 1920x1080, got {text!r}") from None
+    return w, h
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mvstudio", description="Beat-synchronised music videos from a song and a prompt. "
+        "With no command, opens the app.")
+    parser.add_argument("--version", action="version", version=f"MV Studio {__version__}")
+    sub = parser.add_subparsers(dest="command")
+
+    app = sub.add_parser("app", help="open the desktop app (the default)")
+    app.add_argument("project", nargs="?", type=Path, help="a .mvstudio project or a song to open")
+
+    render = sub.add_parser("render", help="render a video from a song, offline, without the app")
+    render.add_argument("song", nargs="?", type=Path, help="the song (MP3, WAV, FLAC, OGG, M4A)")
+    render.add_argument("--demo", action="store_true",
+                        help="render the bundled demo song (synthesised on first use)")
+    render.add_argument("--prompt", default=None, help="the creative prompt for the video")
+    render.add_argument("--images", type=Path, default=None,
+                        help="photo mode: a folder of your own pictures, used one per clip in order")
+    render.add_argument("-o", "--output", type=Path, required=True, help="the MP4 to write")
+    render.add_argument("--project", type=Path, default=None,
+                        help="keep the work in this .mvstudio folder (reused and resumed if present)")
+    render.add_argument("--size", type=_size, default=(1920, 1080), help="output size, e.g. 1920x1080")
+    render.add_argument("--fps", type=int, default=30, help="output frame rate (default 30)")
+    render.add_argument("--jobs", type=int, default=2, help="clips made at once (default 2)")
+    render.add_argument("--seed", type=int, default=0, help="variation seed for the plan and stills")
+    render.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+
+    analyze = sub.add_parser("analyze", help="analyse a song and print what was found")
+    analyze.add_argument("song", type=Path)
+    analyze.add_argument("--json", action="store_true", help="print the Audio Parser JSON")
+    analyze.add_argument("--fps", type=int, default=30, help="frame rate for clip boundaries")
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command = args.command or "app"
+    try:
+        if command == "render":
+            return _render(args, parser)
+        if command == "analyze":
+            return _analyze(args)
+        return _app(getattr(args, "project", None))
+    except KeyboardInterrupt:
+        print("mvstudio: cancelled", file=sys.stderr)
+        return EXIT_CANCELLED
+    except Exception as exc:  # noqa: BLE001 - the one place that turns errors into exit codes
+        return _report_error(exc)
+
+
+def _report_error(exc: BaseException) -> int:
+    from mvstudio.engine.errors import Cancelled, MVError
+
+    if isinstance(exc, Cancelled):
+        print("mvstudio: cancelled", file=sys.stderr)
+        return EXIT_CANCELLED
+    if isinstance(exc, MVError):
+        print(f"mvstudio: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    log = _save_crash_log(exc)
+    where = f" (details in {log})" if log else ""
+    print(f"mvstudio: internal error: {type(exc).__name__}: {exc}{where}".replace("\n", " "),
+          file=sys.stderr)
+    return 1
+
+
+def _save_crash_log(exc: BaseException) -> Optional[Path]:
+    try:
+        from mvstudio.engine.userdirs import cache_dir
+
+        path = cache_dir() / "crash.log"
+        path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+        return path
+    except Exception:  # noqa: BLE001 - never fail while reporting a failure
+        return None
+
+
+def _render(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from mvstudio.engine.events import CancelToken
+    from mvstudio.engine.render_job import RenderJob, run_render_job
+    from mvstudio.progress_bar import ProgressBar
+
+    if args.demo == (args.song is not None):
+        parser.error("render needs a SONG or --demo (not both)")
+    prompt = args.prompt
+    if args.demo:
+        song, demo_prompt = _demo_song()
+        prompt = prompt or demo_prompt
+    else:
+        song = args.song
+    if not prompt:
+        parser.error("render needs --prompt TEXT (a sentence describing the video)")
+    width, height = args.size
+    job = RenderJob(song=song, prompt=prompt, output=args.output, images=args.images,
+                    project_dir=args.project, fps=args.fps, width=width, height=height,
+                    concurrency=max(1, args.jobs), seed=args.seed)
+    cancel = CancelToken()
+    try:
+        summary = asyncio.run(run_render_job(job, ProgressBar(), cancel))
+    except KeyboardInterrupt:
+        cancel.cancel()
+        raise
+    if args.json:
+        print(json.dumps(dataclasses.asdict(summary), indent=2))
+    else:
+        print(f"wrote {summary.output} ({summary.duration:.2f} s, {len(summary.clips)} clips, "
+              f"{summary.bpm:.1f} BPM)", file=sys.stderr)
+    return 0
+
+
+def _demo_song() -> tuple[Path, str]:
+    from mvstudio.engine.demo import DEMO_PROMPT, synthesize_demo
+    from mvstudio.engine.userdirs import cache_dir
+
+    path = cache_dir() / "demo" / "mv-studio-demo.wav"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".part.wav")
+        synthesize_demo(tmp)
+        tmp.replace(path)
+    return path, DEMO_PROMPT
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from mvstudio.engine.analysis.analyze import analyze
+    from mvstudio.engine.analysis.parser_json import audio_parser_json
+    from mvstudio.progress_bar import ProgressBar
+
+    analysis = analyze(args.song, fps=args.fps, sink=ProgressBar())
+    data = audio_parser_json(analysis)
+    if args.json:
+        print(json.dumps(data, indent=2))
+    else:
+        print(f"{args.song.name}: {data['duration']:.1f} s, {data['bpm']:.1f} BPM, "
+              f"{len(data['beat_timestamps'])} beats, {len(data['song_structure'])} sections, "
+              f"mood {data['mood']['primary']}, {len(data['clip_boundaries'])} clips")
+    return 0
+
+
+def _app(project: Optional[Path]) -> int:
+    try:
+        from mvstudio.ui.app import run_app
+    except ImportError as exc:
+        print(f"mvstudio: error: the desktop app cannot start: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return run_app(project)

@@ -1,0 +1,1 @@
+"""The Qt-free engine: model, analysis, planning, generation, rendering and storage."""

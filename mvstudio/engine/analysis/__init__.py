@@ -1,0 +1,1 @@
+"""Song analysis: tempo, beats, downbeats, sections, energy, mood and clip boundaries."""

@@ -1,0 +1,1 @@
+"""Generation providers (offline twins and cloud) behind small protocols."""

@@ -1,0 +1,80 @@
+"""What a provider is: small protocols that offline twins and cloud services both implement.
+
+A provider writes its result into a work folder and returns it as ``Generated``; the pipeline moves
+the file into the project's content-addressed media store and records it with its input hash.
+``fingerprint`` names everything about the provider that changes its output (name, model, version),
+and is part of that input hash.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional, Protocol
+
+from mvstudio.engine.events import CancelToken, StageReporter
+from mvstudio.engine.model import Analysis, Plan
+
+
+@dataclass(frozen=True)
+class ImageRequest:
+    owner: str
+    prompt: str
+    palette: tuple[str, ...]
+    seed: int
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class ClipRequest:
+    owner: str
+    prompt: str
+    image: Path  # first frame / still to animate
+    frames: int
+    fps: int
+    width: int
+    height: int
+    beat_frames: tuple[int, ...]  # beats inside the clip, as frame offsets from its start
+    move: str
+    seed: int
+
+
+@dataclass
+class Generated:
+    path: Path
+    provider: str
+    model: str = ""
+    cost: float = 0.0
+    width: int = 0
+    height: int = 0
+    duration: float = 0.0
+
+
+class Planner(Protocol):
+    name: str
+
+    async def plan(self, analysis: Analysis, prompt: str, seed: int) -> Plan: ...
+
+
+class ImageGenerator(Protocol):
+    name: str
+
+    def fingerprint(self) -> str: ...
+
+    def request_key(self, request: ImageRequest) -> str:
+        """Anything outside ``request`` that decides the output (e.g. a user photo's hash)."""
+        ...
+
+    async def generate(self, request: ImageRequest, workdir: Path,
+                       cancel: Optional[CancelToken] = None) -> Generated: ...
+
+
+class VideoGenerator(Protocol):
+    name: str
+
+    def fingerprint(self) -> str: ...
+
+    async def generate(self, request: ClipRequest, workdir: Path,
+                       cancel: Optional[CancelToken] = None,
+                       reporter: Optional[StageReporter] = None) -> Generated: ...

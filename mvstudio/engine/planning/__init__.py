@@ -1,0 +1,1 @@
+"""Planning: from analysis and prompt to characters, scenes, style, clip scripts and transitions."""

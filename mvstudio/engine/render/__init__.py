@@ -1,0 +1,1 @@
+"""FFmpeg: locating it, probing media, pure command builders and one runner."""

@@ -1,0 +1,146 @@
+"""Render the final video: probe what is unknown, build one command, run it, publish atomically."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, replace
+from fractions import Fraction
+from pathlib import Path
+from typing import Optional, Sequence
+
+from mvstudio.engine.errors import InputError
+from mvstudio.engine.events import CancelToken, Sink, StageReporter, null_sink
+from mvstudio.engine.model import Plan, Transition
+from mvstudio.engine.render.commands import (ClipFit, Cut, Segment, clip_fits, compose,
+                                             validate_timeline)
+from mvstudio.engine.render.output import atomic_output, temp_workspace
+from mvstudio.engine.render.probe import probe, stream_durations
+from mvstudio.engine.render.runner import run_ffmpeg
+from mvstudio.engine.timebase import to_seconds
+
+STAGE = "render"
+
+
+@dataclass(frozen=True)
+class RenderReport:
+    """What was rendered; ``duration``/``audio_duration`` are measured from the output's packets."""
+
+    path: Path
+    duration: float
+    audio_duration: Optional[float]
+    frames: int
+    clips_trimmed: int
+    clips_looped: int
+    transitions_applied: int
+    fits: list[ClipFit]
+    seconds_taken: float
+
+    @property
+    def sync_drift(self) -> float:
+        """Difference between the video and audio stream lengths, in seconds."""
+        return abs(self.duration - (self.audio_duration or 0.0))
+
+    def as_dict(self) -> dict:
+        """Plain JSON-able values (paths as strings), including ``sync_drift``."""
+        data = asdict(self)
+        data["path"] = str(self.path)
+        data["fits"] = [{**fit, "source": str(fit["source"])} for fit in data["fits"]]
+        data["sync_drift"] = self.sync_drift
+        return data
+
+
+def describe_source(segment: Segment) -> Segment:
+    """``segment`` with ``source_frames``/``source_fps`` filled in from the file when missing."""
+    if segment.source_frames and segment.source_fps:
+        return segment
+    info = probe(segment.source)
+    if info.video is None:
+        raise InputError(f"{segment.source.name} has no video stream")
+    fps = segment.source_fps or info.video.fps
+    video_seconds, _ = stream_durations(segment.source)
+    seconds = video_seconds if video_seconds is not None else info.duration
+    if not fps or not seconds:
+        return segment
+    frames = segment.source_frames or round(Fraction(seconds) * Fraction(fps))
+    return replace(segment, source_frames=frames, source_fps=Fraction(fps))
+
+
+def render(segments: Sequence[Segment], transitions: Sequence[Cut], audio: Path | str,
+           out_path: Path | str, *, total_frames: int, fps: int = 30, width: int = 1920,
+           height: int = 1080, crf: int = 20, preset: str = "medium", audio_bitrate: str = "192k",
+           fade_in_frames: int = 0, fade_out_frames: int = 0, sink: Sink = null_sink,
+           cancel: Optional[CancelToken] = None) -> RenderReport:
+    """Compose ``segments`` over the song into ``out_path`` in one FFmpeg pass.
+
+    Progress goes to ``sink`` as the ``render`` stage; ``out_path`` appears only once the video is
+    complete (``Cancelled``/``RenderError`` leave nothing behind).
+    """
+    started = time.monotonic()
+    audio = Path(audio)
+    validate_timeline(segments, transitions, total_frames)
+    if probe(audio).audio is None:
+        raise InputError(f"{audio.name} has no audio stream")
+    reporter = StageReporter(sink, STAGE)
+    reporter.start(f"composing {len(segments)} clips")
+    segments = [describe_source(s) for s in segments]
+    fits = clip_fits(segments, transitions, fps)
+    with temp_workspace(prefix="mvstudio-render-") as work, atomic_output(out_path) as temp:
+        command = compose(segments, transitions, audio, temp, fps=fps, width=width, height=height,
+                          total_frames=total_frames, crf=crf, preset=preset,
+                          audio_bitrate=audio_bitrate, fade_in_frames=fade_in_frames,
+                          fade_out_frames=fade_out_frames)
+        script = work / "graph.txt"
+        script.write_text(command.filter_graph, encoding="utf-8")
+        last = run_ffmpeg(command.with_script(script),
+                          expected_duration=float(to_seconds(total_frames, fps)),
+                          reporter=reporter, cancel=cancel)
+        video_seconds, audio_seconds = stream_durations(temp)
+    report = RenderReport(
+        path=Path(out_path), duration=video_seconds or 0.0, audio_duration=audio_seconds,
+        frames=int(last.get("frame", "0")),
+        clips_trimmed=sum(f.action == "trimmed" for f in fits),
+        clips_looped=sum(f.action == "looped" for f in fits),
+        transitions_applied=sum(t.overlap > 0 for t in transitions),
+        fits=fits, seconds_taken=time.monotonic() - started)
+    reporter.finish(f"{report.frames} frames in {report.seconds_taken:.1f} s")
+    return report
+
+
+def _between(plan: Plan, from_clip: Optional[str], to_clip: Optional[str]) -> Optional[Transition]:
+    return next((t for t in plan.transitions
+                 if t.from_clip == from_clip and t.to_clip == to_clip), None)
+
+
+def _fade_frames(transition: Optional[Transition]) -> int:
+    return transition.duration_frames if transition and transition.kind != "cut" else 0
+
+
+def plan_timeline(plan: Plan, sources: dict[str, Path]
+                  ) -> tuple[list[Segment], list[Cut], int, int]:
+    """Segments, internal cuts and the opening/closing fade lengths (frames) of a plan.
+
+    ``sources`` maps clip ids to their video files.  A missing transition between two clips is a
+    hard cut; the opening and ending transitions, unless "cut", fade from and to black.
+    """
+    clips = plan.clips
+    if not clips:
+        raise InputError("nothing to render: the plan has no clips")
+    segments = [Segment(Path(sources[c.id]), c.start_frame, c.end_frame) for c in clips]
+    cuts = []
+    for a, b in zip(clips, clips[1:]):
+        t = _between(plan, a.id, b.id)
+        cuts.append(Cut(b.start_frame, t.kind, t.duration_frames) if t else Cut(b.start_frame))
+    fade_in = _fade_frames(_between(plan, None, clips[0].id))
+    fade_out = _fade_frames(_between(plan, clips[-1].id, None))
+    return segments, cuts, fade_in, fade_out
+
+
+def render_timeline(plan: Plan, sources: dict[str, Path], audio: Path | str,
+                    out_path: Path | str, *, total_frames: int, fps: int = 30,
+                    width: int = 1920, height: int = 1080, sink: Sink = null_sink,
+                    cancel: Optional[CancelToken] = None, **quality) -> RenderReport:
+    """``render`` for a project plan: its clips, transitions and end fades over the song."""
+    segments, cuts, fade_in, fade_out = plan_timeline(plan, sources)
+    return render(segments, cuts, audio, out_path, total_frames=total_frames, fps=fps,
+                  width=width, height=height, fade_in_frames=fade_in, fade_out_frames=fade_out,
+                  sink=sink, cancel=cancel, **quality)

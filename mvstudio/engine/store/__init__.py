@@ -1,0 +1,1 @@
+"""Project files: SQLite document, numbered migrations and a content-addressed media store."""

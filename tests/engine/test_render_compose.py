@@ -1,0 +1,166 @@
+"""End-to-end renders with the real FFmpeg: small sizes, a few seconds each."""
+
+from __future__ import annotations
+
+import os
+import json
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from media_factory import lavfi_clip, pattern_clip, sine_audio, split_clip, still_image
+from mvstudio.engine.errors import Cancelled, InputError
+from mvstudio.engine.events import CancelToken, Progress, StageFinished, StageStarted
+from mvstudio.engine.model import ClipScript, Plan, Transition
+from mvstudio.engine.render.commands import Cut, Segment, animate_still
+from mvstudio.engine.render.compose import plan_timeline, render
+from mvstudio.engine.render.cuts import detect_cuts, frame_differences, grey_frames
+from mvstudio.engine.render.probe import count_video_frames, probe, stream_durations
+from mvstudio.engine.render.runner import run_ffmpeg
+
+pytestmark = pytest.mark.slow
+FPS, W, H = 30, 320, 180
+TOTAL = 450  # 15 s
+LEVELS = {"a": 60, "b": 190, "c": 100}
+
+
+@pytest.fixture(scope="module")
+def sources(tmp_path_factory):
+    d = tmp_path_factory.mktemp("sources")
+    return {
+        # 2.5 s at 24 fps, brightening: looped into a 4 s slot, the restart is a visible jump.
+        "a": pattern_clip(d / "a.mp4", seconds=2.5, fps=24, level=LEVELS["a"], pattern=1,
+                          ramp=80),
+        # 9 s at 25 fps, trimmed (from the end) to its 5 s slot.
+        "b": pattern_clip(d / "b.mp4", seconds=9, fps=25, level=LEVELS["b"], pattern=2),
+        "c": pattern_clip(d / "c.mp4", seconds=4, fps=30, level=LEVELS["c"], pattern=3),
+        # 60 fps test card, 4:3, cover-scaled and cropped into 16:9.
+        "d": lavfi_clip(d / "d.mp4", seconds=4, fps=60, width=240, height=180),
+        "song": sine_audio(d / "song.m4a", seconds=15.0),
+    }
+
+
+@pytest.fixture(scope="module")
+def rendered(sources, tmp_path_factory):
+    out = tmp_path_factory.mktemp("out") / "video.mp4"
+    segments = [Segment(sources["a"], 0, 120), Segment(sources["b"], 120, 270),
+                Segment(sources["c"], 270, 360), Segment(sources["d"], 360, TOTAL)]
+    cuts = [Cut(120, "cut"), Cut(270, "crossfade", 10), Cut(360, "cut")]
+    events = []
+    report = render(segments, cuts, sources["song"], out, total_frames=TOTAL, fps=FPS, width=W,
+                    height=H, preset="veryfast", fade_out_frames=15, sink=events.append)
+    return out, report, events
+
+
+def test_render_format_and_length(rendered):
+    out, report, _ = rendered
+    video = probe(out).video
+    assert (video.codec, video.pix_fmt, video.width, video.height, video.fps) == \
+        ("h264", "yuv420p", W, H, Fraction(FPS))
+    assert probe(out).audio.codec == "aac"
+    assert count_video_frames(out) == TOTAL == report.frames
+    video_s, audio_s = stream_durations(out)
+    assert video_s == pytest.approx(15.0, abs=1e-6)
+    assert abs(audio_s - 15.0) < 0.1 and report.sync_drift < 0.1
+    assert os.listdir(out.parent) == [out.name]  # no temporary files left behind
+
+
+def test_report_counts_trimmed_and_looped_clips(rendered):
+    _, report, events = rendered
+    assert [f.action for f in report.fits] == ["looped", "trimmed", "trimmed", "trimmed"]
+    assert [f.needed_frames for f in report.fits] == [120, 155, 95, 90]
+    assert (report.clips_looped, report.clips_trimmed, report.transitions_applied) == (1, 3, 1)
+    assert isinstance(events[0], StageStarted) and isinstance(events[-1], StageFinished)
+    assert any(isinstance(e, Progress) for e in events)
+    summary = json.loads(json.dumps(report.as_dict()))
+    assert summary["frames"] == TOTAL and summary["fits"][0]["action"] == "looped"
+    assert summary["sync_drift"] == pytest.approx(report.sync_drift)
+
+
+def test_plan_becomes_segments_cuts_and_end_fades():
+    clips = [ClipScript(0, 100, id="a"), ClipScript(100, 200, id="b"),
+             ClipScript(200, 300, id="c")]
+    plan = Plan(clips, transitions=[Transition(None, "a", "fade", 15),
+                                    Transition("a", "b", "crossfade", 10),
+                                    Transition("c", None, "fade", 20)])
+    sources = {c.id: Path(f"{c.id}.mp4") for c in clips}
+    segments, cuts, fade_in, fade_out = plan_timeline(plan, sources)
+    assert [(s.source.name, s.start_frame, s.end_frame) for s in segments] == \
+        [("a.mp4", 0, 100), ("b.mp4", 100, 200), ("c.mp4", 200, 300)]
+    assert cuts == [Cut(100, "crossfade", 10), Cut(200)]  # no b->c transition: a hard cut
+    assert (fade_in, fade_out) == (15, 20)
+
+
+def test_cuts_land_on_their_frames(rendered):
+    out, _, _ = rendered
+    # Hard cuts at 120 and 360; the looped clip restarts after its 75 frames (2.5 s at 30 fps).
+    assert detect_cuts(out) == [75, 120, 360]
+
+
+def test_crossfade_midpoint_is_an_even_mix(rendered):
+    out, _, _ = rendered
+    means = grey_frames(out).astype(np.float64).mean(axis=(1, 2))
+    a, b = means[255:262].mean(), means[280:290].mean()
+    assert abs(a - LEVELS["b"]) < 8 and abs(b - LEVELS["c"]) < 8
+    share = (means[265:275] - a) / (b - a)  # fraction of the incoming clip, frames 265..274
+    assert np.all(np.diff(share) > 0.05)  # a steady ramp
+    assert share[5] == pytest.approx(0.5, abs=0.05)  # frame 270, the planned cut
+    assert int(np.argmin(np.abs(share - 0.5))) == 5
+
+
+def test_fade_out_ends_in_black(rendered):
+    out, _, _ = rendered
+    means = grey_frames(out).astype(np.float64).mean(axis=(1, 2))
+    assert means[-1] < 20 and means[TOTAL - 20] > 60
+
+
+def test_wide_source_fills_a_portrait_frame(tmp_path):
+    source = split_clip(tmp_path / "split.mp4", seconds=1, fps=25, levels=(30, 128, 225))
+    song = sine_audio(tmp_path / "song.wav", seconds=1.0)
+    out = tmp_path / "portrait.mp4"
+    report = render([Segment(source, 0, 30)], [], song, out, total_frames=30, fps=FPS, width=180,
+                    height=320, preset="ultrafast")
+    video = probe(out).video
+    assert (video.width, video.height) == (180, 320) and report.frames == 30
+    frames = grey_frames(out, size=(36, 64)).astype(np.float64)
+    # Centre crop of the middle third: no bars, none of the darker or brighter side thirds.
+    assert np.abs(frames - 128).max() < 12
+
+
+def test_missing_source_is_an_input_error(tmp_path, sources):
+    with pytest.raises(InputError, match="absent.mp4"):
+        render([Segment(tmp_path / "absent.mp4", 0, 30)], [], sources["song"],
+               tmp_path / "x.mp4", total_frames=30, width=W, height=H)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cancel_mid_render_leaves_no_file(tmp_path, sources):
+    cancel = CancelToken()
+
+    def sink(event):
+        if isinstance(event, Progress):
+            cancel.cancel()
+
+    out = tmp_path / "big.mp4"
+    with pytest.raises(Cancelled):
+        render([Segment(sources["b"], 0, 270)], [], sources["song"], out, total_frames=270,
+               fps=FPS, width=1920, height=1080, preset="medium", sink=sink, cancel=cancel)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_animate_still_pulses_on_beats(tmp_path):
+    image = still_image(tmp_path / "still.png", width=480, height=320, seed=4)
+    out, beats = tmp_path / "still.mp4", [10, 25, 40]
+    run_ffmpeg(animate_still(image, out, frames=48, fps=FPS, width=W, height=H, move="zoom_in",
+                             beat_frames=[*beats, 60], preset="ultrafast"))
+    video = probe(out).video
+    assert (video.width, video.height, video.fps) == (W, H, Fraction(FPS))
+    assert count_video_frames(out) == 48
+    diffs = frame_differences(out)
+    calm = np.median(diffs[1:])
+    for b in beats:
+        assert diffs[b] > 4 * calm and diffs[b] == diffs[b - 3:b + 4].max()
+    quiet = [k for k in range(1, 48) if all(not 0 <= k - b < 6 for b in beats)]
+    assert diffs[quiet].max() < min(diffs[b] for b in beats) / 3
