@@ -198,6 +198,7 @@ class Plan:
     summary: str = ""
     origin: str = "rules"  # "rules" | "llm" | "user"
     notes: list[str] = field(default_factory=list)
+    basis: str = ""  # hash of what the plan was made from (analysis, prompt); see pipeline
     id: str = field(default_factory=lambda: new_id("plan"))
 
     def clip(self, clip_id: str) -> ClipScript:
@@ -206,17 +207,11 @@ class Plan:
                 return c
         raise KeyError(clip_id)
 
-    def transition_into(self, clip_id: Optional[str]) -> Optional[Transition]:
-        for t in self.transitions:
-            if t.to_clip == clip_id and (clip_id is not None or t.from_clip is not None):
-                return t
-        return None
-
-    def transition_after(self, clip_id: Optional[str]) -> Optional[Transition]:
-        for t in self.transitions:
-            if t.from_clip == clip_id and (clip_id is not None or t.to_clip is not None):
-                return t
-        return None
+    def transition_between(self, from_clip: Optional[str],
+                           to_clip: Optional[str]) -> Optional[Transition]:
+        """The transition from one clip to the next (None: the opening or the ending)."""
+        return next((t for t in self.transitions
+                     if t.from_clip == from_clip and t.to_clip == to_clip), None)
 
     def cut_frames(self) -> list[int]:
         """Frames where one clip ends and the next begins."""

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from mvstudio.engine.analysis.analyze import AnalysisSettings, analyze
+from mvstudio.engine.analysis.analyze import AnalysisSettings, analyze, settings_hash
 from mvstudio.engine.errors import MVError, ProviderError
 from mvstudio.engine.events import CancelToken, Notice, Sink, StageReporter, null_sink
 from mvstudio.engine.generation.local_clips import LocalClipMaker
@@ -80,13 +80,12 @@ class Pipeline:
         settings = self.options.analysis
         song_path = self.store.media.path(project.song.media)
         current = project.analysis
-        if current and current.settings_hash == input_hash(settings, project.fps) \
-                and current.audio_hash and current.audio_hash == project.song.media.split(".")[0]:
+        song_hash = project.song.media.split(".")[0]  # media files are named by content hash
+        if current and current.settings_hash == settings_hash(settings, project.fps) \
+                and current.audio_hash == song_hash:
             return
-        result = await asyncio.to_thread(analyze, song_path, project.fps, settings, self.sink,
-                                         self.cancel)
-        result.settings_hash = input_hash(settings, project.fps)
-        project.analysis = result
+        project.analysis = await asyncio.to_thread(analyze, song_path, project.fps, settings,
+                                                   self.sink, self.cancel)
         self._save()
 
     # ------------------------------------------------------------------ plan
@@ -94,12 +93,12 @@ class Pipeline:
     async def plan(self) -> None:
         project = self.project
         assert project.analysis is not None, "analyse before planning"
-        if project.plan is not None and project.plan.notes[:1] == [self._plan_key()]:
+        if project.plan is not None and project.plan.basis == self._plan_basis():
             return
         reporter = StageReporter(self.sink, "plan")
         reporter.start(f"planning with {self.providers.planner.name}")
         plan = await self.providers.planner.plan(project.analysis, project.prompt, self.options.seed)
-        plan.notes.insert(0, self._plan_key())
+        plan.basis = self._plan_basis()
         project.plan = plan
         problems = check_consistency(project)
         if problems:
@@ -107,10 +106,10 @@ class Pipeline:
         self._save()
         reporter.finish(f"{len(plan.clips)} clips")
 
-    def _plan_key(self) -> str:
+    def _plan_basis(self) -> str:
         """A plan is fresh while it was made from this analysis and prompt."""
         analysis = self.project.analysis
-        return "based-on:" + input_hash(analysis.id if analysis else "", self.project.prompt)[:16]
+        return input_hash("plan", analysis.id if analysis else "", self.project.prompt)
 
     # ------------------------------------------------------------------ stills
 

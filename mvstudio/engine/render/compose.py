@@ -106,11 +106,6 @@ def render(segments: Sequence[Segment], transitions: Sequence[Cut], audio: Path 
     return report
 
 
-def _between(plan: Plan, from_clip: Optional[str], to_clip: Optional[str]) -> Optional[Transition]:
-    return next((t for t in plan.transitions
-                 if t.from_clip == from_clip and t.to_clip == to_clip), None)
-
-
 def _fade_frames(transition: Optional[Transition]) -> int:
     return transition.duration_frames if transition and transition.kind != "cut" else 0
 
@@ -128,10 +123,10 @@ def plan_timeline(plan: Plan, sources: dict[str, Path]
     segments = [Segment(Path(sources[c.id]), c.start_frame, c.end_frame) for c in clips]
     cuts = []
     for a, b in zip(clips, clips[1:]):
-        t = _between(plan, a.id, b.id)
+        t = plan.transition_between(a.id, b.id)
         cuts.append(Cut(b.start_frame, t.kind, t.duration_frames) if t else Cut(b.start_frame))
-    fade_in = _fade_frames(_between(plan, None, clips[0].id))
-    fade_out = _fade_frames(_between(plan, clips[-1].id, None))
+    fade_in = _fade_frames(plan.transition_between(None, clips[0].id))
+    fade_out = _fade_frames(plan.transition_between(clips[-1].id, None))
     return segments, cuts, fade_in, fade_out
 
 

@@ -5,13 +5,13 @@ never edited: a schema change is a new function appended to the list.  Each migr
 own transaction together with the row that records it in ``schema_version``, so a failure leaves
 the file at the last complete version.
 
-Schema (version 2)::
+Schema (version 3)::
 
     schema_version(version PK, applied)
     project(id PK, name, prompt, fps, width, height, settings JSON, created, modified, saved_by)
     song(title, media, duration, source_path)                       -- at most one row
     analysis(id PK, audio_hash, settings_hash, fps, duration, bpm, data JSON)   -- one row
-    plan(id PK, summary, origin, notes JSON, style JSON)             -- one row
+    plan(id PK, summary, origin, notes JSON, style JSON, basis)      -- one row
     characters(id PK, position, name, description, role)
     scenes(id PK, position, name, description, time_of_day)
     clips(id PK, position, start_frame, end_frame, visual_description, motion, camera,
@@ -75,7 +75,12 @@ def _v2_lookups(db: sqlite_utils.Database) -> None:
     db.table("project").add_column("saved_by", str, not_null_default="")
 
 
-MIGRATIONS: list[Migration] = [_v1_initial, _v2_lookups]
+def _v3_plan_basis(db: sqlite_utils.Database) -> None:
+    """Record what a plan was made from (analysis and prompt), so a stale plan can be told."""
+    db.table("plan").add_column("basis", str, not_null_default="")
+
+
+MIGRATIONS: list[Migration] = [_v1_initial, _v2_lookups, _v3_plan_basis]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
