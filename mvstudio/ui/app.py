@@ -25,7 +25,10 @@ def run_app(path: Optional[Path] = None) -> int:
     if path is not None:
         window.set_song(path)
     window.show()
+    loop = QEventLoop(app)
+    asyncio.set_event_loop(loop)
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)
-    asyncio.run(closed.wait(), loop_factory=QEventLoop)
+    with loop:
+        loop.run_until_complete(closed.wait())
     return 0

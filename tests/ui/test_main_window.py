@@ -50,3 +50,23 @@ async def _click(window):
         await asyncio.sleep(0.01)
         if "Failed" in window.stage_label.text():
             return
+
+
+def test_run_app_opens_the_window_and_returns_when_the_app_quits(qapp, tmp_path):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from mvstudio.ui.app import run_app
+    from mvstudio.ui.main_window import MainWindow
+
+    seen = []
+
+    def look_and_quit():
+        seen.extend(w for w in QApplication.topLevelWidgets()
+                    if isinstance(w, MainWindow) and w.isVisible())
+        QApplication.quit()
+
+    QTimer.singleShot(300, look_and_quit)
+    assert run_app(tmp_path / "song.wav") == 0
+    assert seen and seen[0].song.text().endswith("song.wav")
+    asyncio.set_event_loop(None)

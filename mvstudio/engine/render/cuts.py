@@ -1,7 +1,9 @@
 """Shot changes measured from the pixels: how much each frame differs from the one before.
 
 Frames are decoded scaled down to small grey images (area averaging smooths noise and compression
-artefacts); a hard cut is a frame whose difference is both far above the video's typical
+artefacts) and each is normalised to zero mean and unit contrast, so that a change of brightness
+alone (a flash or pulse on the beat, a fade's gain) does not count: only a change of the picture's
+structure does.  A hard cut is a frame whose difference is both far above the video's typical
 frame-to-frame change and a clear peak against its neighbours.  Gradual transitions (crossfades,
 fades) spread their change over many frames and are not reported.
 """
@@ -18,7 +20,8 @@ from mvstudio.engine.errors import InputError
 from mvstudio.engine.render.ffmpeg import ffmpeg_exe
 from mvstudio.engine.render.runner import summarize_stderr
 
-MIN_CUT_LEVEL = 6.0  # mean absolute grey difference (0..255) below which nothing is a cut
+MIN_CUT_LEVEL = 0.15  # mean absolute difference of normalised frames below which nothing is a cut
+MIN_CONTRAST = 8.0  # grey levels: flatter frames (black, a fade's end) are not blown up to noise
 MEDIAN_FACTOR = 4.0  # a cut differs this many times more than the median frame change
 PEAK_RATIO = 2.0  # ... and this many times more than either neighbouring frame change
 
@@ -40,9 +43,17 @@ def grey_frames(path: Path | str, *, size: tuple[int, int] = (64, 36)) -> np.nda
                                                                                  width)
 
 
+def normalised(frames: np.ndarray) -> np.ndarray:
+    """Each frame shifted to zero mean and scaled to unit contrast (std, floored)."""
+    frames = frames.astype(np.float32)
+    mean = frames.mean(axis=(1, 2), keepdims=True)
+    std = np.maximum(frames.std(axis=(1, 2), keepdims=True), MIN_CONTRAST)
+    return (frames - mean) / std
+
+
 def frame_differences(path: Path | str, *, size: tuple[int, int] = (64, 36)) -> np.ndarray:
-    """``d[k]``: mean absolute grey difference of frames ``k - 1`` and ``k`` (``d[0] = 0``)."""
-    frames = grey_frames(path, size=size).astype(np.float32)
+    """``d[k]``: mean absolute difference of normalised frames ``k - 1`` and ``k`` (``d[0] = 0``)."""
+    frames = normalised(grey_frames(path, size=size))
     diffs = np.zeros(len(frames), dtype=np.float32)
     if len(frames) > 1:
         diffs[1:] = np.abs(np.diff(frames, axis=0)).mean(axis=(1, 2))
