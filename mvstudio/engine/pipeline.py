@@ -15,7 +15,7 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 from mvstudio.engine.analysis.analyze import AnalysisSettings, analyze, settings_hash
 from mvstudio.engine.errors import MVError, ProviderError
@@ -62,14 +62,22 @@ def camera_move(clip: ClipScript) -> str:
 
 
 class Pipeline:
-    """Runs the stages of one project, saving after every finished artefact."""
+    """Runs the stages of one project.
+
+    Every finished artefact is recorded in the project file at once (paid work is never lost).
+    With ``save_document`` (headless use) the whole document is saved after each step too; the app
+    passes False and its own autosave and Save command persist the document, while
+    ``on_change`` tells it what changed.
+    """
 
     def __init__(self, store: ProjectFile, project: Project, providers: Providers, *,
                  sink: Sink = null_sink, cancel: Optional[CancelToken] = None,
-                 options: Optional[PipelineOptions] = None):
+                 options: Optional[PipelineOptions] = None, save_document: bool = True,
+                 on_change: Callable[[str], None] = lambda _what: None):
         self.store, self.project, self.providers = store, project, providers
         self.sink, self.cancel = sink, cancel or CancelToken()
         self.options = options or PipelineOptions()
+        self.save_document, self.on_change = save_document, on_change
 
     # ------------------------------------------------------------------ analyse
 
@@ -86,7 +94,7 @@ class Pipeline:
             return
         project.analysis = await asyncio.to_thread(analyze, song_path, project.fps, settings,
                                                    self.sink, self.cancel)
-        self._save()
+        self._changed("analysis")
 
     # ------------------------------------------------------------------ plan
 
@@ -103,7 +111,7 @@ class Pipeline:
         problems = check_consistency(project)
         if problems:
             raise ProviderError(f"the planner made an inconsistent plan: {problems[0].message}")
-        self._save()
+        self._changed("plan")
         reporter.finish(f"{len(plan.clips)} clips")
 
     def _plan_basis(self) -> str:
@@ -240,15 +248,20 @@ class Pipeline:
 
     def _record(self, owner: str, kind: str, wanted: str, result) -> None:
         media = self.store.media.adopt(result.path, result.path.suffix.lstrip("."))
-        self.project.assets.append(Asset(
-            kind=kind, owner=owner, media=media, input_hash=wanted, provider=result.provider,
-            model=result.model, cost=result.cost, width=result.width, height=result.height,
-            duration=result.duration, created=time.time()))
-        self._save()
+        asset = Asset(kind=kind, owner=owner, media=media, input_hash=wanted,
+                      provider=result.provider, model=result.model, cost=result.cost,
+                      width=result.width, height=result.height, duration=result.duration,
+                      created=time.time())
+        self.project.assets.append(asset)
+        if not self.save_document:
+            self.store.add_asset(asset)
+        self._changed(f"{kind}:{owner}")
 
-    def _save(self) -> None:
-        self.project.modified = time.time()
-        self.store.save(self.project)
+    def _changed(self, what: str) -> None:
+        if self.save_document:
+            self.project.modified = time.time()
+            self.store.save(self.project)
+        self.on_change(what)
 
     def notice(self, message: str, stage: str = "") -> None:
         self.sink(Notice(message, stage))

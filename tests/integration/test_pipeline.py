@@ -131,3 +131,25 @@ def test_photo_mode_uses_the_pictures_in_order(tmp_path, song):
         expected = colours[i % 3]
         rgb_grey = 0.299 * expected[0] + 0.587 * expected[1] + 0.114 * expected[2]
         assert abs(float(np.mean(frames[middle])) - rgb_grey) < 25, f"clip {i} shows photo {i % 3}"
+
+
+def test_app_mode_records_assets_at_once_but_leaves_the_document_to_save(tmp_path, song):
+    """With save_document=False (the app), paid-for artefacts are recorded immediately while the
+    user's unsaved document changes stay unsaved until Save."""
+    folder = tmp_path / "p.mvstudio"
+    store, project = _new_project(folder, song)
+    changes = []
+    pipeline = Pipeline(store, project, offline_providers(), save_document=False,
+                        on_change=changes.append)
+
+    async def some():
+        await pipeline.analyse()
+        await pipeline.plan()
+        await pipeline.images()
+
+    asyncio.run(some())
+    assert changes[:2] == ["analysis", "plan"] and len(changes) == 2 + len(project.plan.clips)
+    on_disk = open_project(folder).load()
+    assert on_disk.plan is None and on_disk.analysis is None
+    assert sorted(a.id for a in on_disk.assets) == _kinds(project, "image")
+    store.close()
