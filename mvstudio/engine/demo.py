@@ -217,3 +217,38 @@ def _write_wav(path: Path, x: np.ndarray, sr: int) -> None:
         w.setsampwidth(2)
         w.setframerate(sr)
         w.writeframes(pcm.tobytes())
+
+
+def ensure_demo_song() -> Path:
+    """The demo song in the user's cache folder, synthesised on first use."""
+    from mvstudio.engine.userdirs import cache_dir
+
+    path = cache_dir() / "demo" / "mv-studio-demo.wav"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".part.wav")
+        synthesize_demo(tmp)
+        tmp.replace(path)
+    return path
+
+
+def ensure_demo_photos(count: int = 8, size: tuple[int, int] = (1600, 1000)) -> Path:
+    """A folder of demo pictures for photo mode (painted offline), made on first use."""
+    from PIL import Image
+
+    from mvstudio.engine.generation.local_images import paint_still
+    from mvstudio.engine.resources import load_json
+    from mvstudio.engine.userdirs import cache_dir
+
+    folder = cache_dir() / "demo" / "photos"
+    if len(list(folder.glob("demo-*.jpg"))) == count:
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    moods = list(load_json("director.json")["moods"].values())
+    for i in range(count):
+        palette = tuple(moods[i % len(moods)]["palette"])
+        pixels = paint_still(palette, 1000 + i, *size)
+        tmp = folder / f".demo-{i + 1:02d}.part.jpg"
+        Image.fromarray(pixels, "RGB").save(tmp, quality=92)
+        tmp.replace(folder / f"demo-{i + 1:02d}.jpg")
+    return folder

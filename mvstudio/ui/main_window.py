@@ -1,154 +1,464 @@
-"""The main window: pick a song and a prompt, render offline with progress, ETA and cancel."""
+"""The studio window: welcome page, timeline, inspector, run panel, menus with shortcuts."""
 
 from __future__ import annotations
 
+import asyncio
+import random
 from pathlib import Path
 from typing import Optional
 
-from PySide6.QtWidgets import (QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
-                               QMainWindow, QPlainTextEdit, QProgressBar, QPushButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QInputDialog, QLabel, QLineEdit,
+                               QMainWindow, QMessageBox, QStackedWidget, QToolBar)
 from qasync import asyncSlot
 
-from mvstudio.engine.errors import Cancelled, MVError
-from mvstudio.engine.events import CancelToken
-from mvstudio.engine.render_job import RenderJob, run_render_job
-from mvstudio.progress_bar import STAGE_NAMES, format_eta
+from mvstudio.engine.errors import MVError
+from mvstudio.engine.store.project_file import project_folder_for
 from mvstudio.ui.bridge import EngineBridge
+from mvstudio.ui.document import ProjectDocument
+from mvstudio.ui.panels.inspector import Inspector
+from mvstudio.ui.panels.run_panel import RunPanel
+from mvstudio.ui.run_controller import RunController
+from mvstudio.ui.studio_view import StudioView
+from mvstudio.ui.welcome import WelcomePage
 
-AUDIO_FILTER = "Audio (*.mp3 *.wav *.flac *.ogg *.m4a *.aac *.opus);;All files (*)"
+AUDIO_SUFFIXES = {".mp3", ".wav", ".flac", ".ogg", ".m4a", ".aac", ".opus", ".aif", ".aiff"}
+AUDIO_FILTER = "Audio (*.mp3 *.wav *.flac *.ogg *.m4a *.aac *.opus *.aif *.aiff);;All files (*)"
 
 
 class MainWindow(QMainWindow):
+    """One window, one open project.  Questions to the user go through overridable hooks
+    (``ask_*``) so that tests can answer them without modal dialogs."""
+
     def __init__(self) -> None:
         super().__init__()
-        self.setWindowTitle("MV Studio")
+        self.resize(1400, 860)
         self.setAcceptDrops(True)
-        self.resize(760, 480)
-        self._cancel: Optional[CancelToken] = None
+        self.document: Optional[ProjectDocument] = None
         self.bridge = EngineBridge()
-        self.bridge.stage_started.connect(self._on_stage)
-        self.bridge.progress.connect(self._on_progress)
-        self.bridge.stage_finished.connect(
-            lambda stage, secs, msg: self._log(f"{STAGE_NAMES.get(stage, stage)} done in {secs:.1f} s"))
-        self.bridge.notice.connect(lambda level, msg: self._log(f"note: {msg}"))
+        self.runner = RunController(self.bridge, self)
 
-        self.song = QLineEdit(placeholderText="Drop a song here or choose one")
-        self.prompt = QLineEdit(placeholderText="Describe the video, e.g. a neon city at night")
-        self.images = QLineEdit(placeholderText="Optional: a folder of your own pictures")
-        self.output = QLineEdit(placeholderText="Where to save the MP4")
-        form = QFormLayout()
-        form.addRow("Song", self._with_button(self.song, "Choose…", self._choose_song))
-        form.addRow("Prompt", self.prompt)
-        form.addRow("Pictures", self._with_button(self.images, "Choose…", self._choose_images))
-        form.addRow("Output", self._with_button(self.output, "Choose…", self._choose_output))
+        self.welcome = WelcomePage()
+        self.studio = StudioView()
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.welcome)
+        self.pages.addWidget(self.studio)
+        self.setCentralWidget(self.pages)
 
-        self.render_button = QPushButton("Render video")
-        self.render_button.clicked.connect(self.render)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self.cancel)
-        self.stage_label = QLabel("Ready")
-        self.bar = QProgressBar()
-        self.bar.setRange(0, 1000)
-        self.logview = QPlainTextEdit(readOnly=True)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.render_button)
-        buttons.addWidget(self.cancel_button)
-        buttons.addStretch(1)
+        self.inspector = Inspector()
+        self.run_panel = RunPanel(self.bridge)
+        self._dock("Inspector", self.inspector, Qt.RightDockWidgetArea)
+        self._dock("Run", self.run_panel, Qt.BottomDockWidgetArea)
+        self.prompt_edit = QLineEdit(placeholderText="Creative prompt: describe the video")
+        self.prompt_edit.editingFinished.connect(self._prompt_changed)
 
-        layout = QVBoxLayout()
-        layout.addLayout(form)
-        layout.addLayout(buttons)
-        layout.addWidget(self.stage_label)
-        layout.addWidget(self.bar)
-        layout.addWidget(self.logview, 1)
-        central = QWidget()
-        central.setLayout(layout)
-        self.setCentralWidget(central)
+        self._build_actions()
+        self._connect()
+        self._refresh_timer = QTimer(self)  # views repaint on a timer, not per event
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(50)
+        self._refresh_timer.timeout.connect(self.refresh_views)
+        self._update_title()
+        self._update_enabled()
 
-    def _with_button(self, edit: QLineEdit, text: str, slot) -> QWidget:
-        box = QWidget()
-        row = QHBoxLayout(box)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(edit, 1)
-        button = QPushButton(text)
-        button.clicked.connect(slot)
-        row.addWidget(button)
-        return box
+    # ------------------------------------------------------------------ hooks (tests override)
 
-    # ---------------------------------------------------------------- inputs
+    def ask_recover(self, _when: float) -> bool:
+        return QMessageBox.question(self, "Recover unsaved changes?",
+                                    "MV Studio closed before this project was saved. "
+                                    "Recover the unsaved changes?") == QMessageBox.Yes
 
-    def set_song(self, path: Path) -> None:
-        self.song.setText(str(path))
-        if not self.output.text():
-            self.output.setText(str(Path(path).with_suffix(".mp4")))
+    def ask_save_changes(self) -> str:
+        """Returns "save", "discard" or "cancel"."""
+        answer = QMessageBox.question(
+            self, "Unsaved changes", f"Save the changes to {self.document.project.name}?",
+            QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel)
+        return {QMessageBox.Save: "save", QMessageBox.Discard: "discard"}.get(answer, "cancel")
 
-    def _choose_song(self) -> None:
+    # ------------------------------------------------------------------ building
+
+    def _dock(self, title: str, widget, area) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(title)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _action(self, menu, text: str, slot, shortcut=None, enabled_when: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        action.setProperty("enabled_when", enabled_when)
+        menu.addAction(action)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        self._action(file, "&New Project from Song…", self.new_project_dialog, QKeySequence.New)
+        self._action(file, "&Open Project…", self.open_project_dialog, QKeySequence.Open)
+        self.recent_menu = file.addMenu("Open &Recent")
+        file.addSeparator()
+        self._action(file, "&Save", self.save, QKeySequence.Save, "project")
+        self._action(file, "Save &As…", self.save_as_dialog, QKeySequence.SaveAs, "project")
+        self._action(file, "&Close Project", self.close_project, QKeySequence.Close, "project")
+        file.addSeparator()
+        self._action(file, "&Quit", self.close, QKeySequence.Quit)
+
+        edit = bar.addMenu("&Edit")
+        self.undo_action = self._action(edit, "&Undo", self.undo, QKeySequence.Undo, "project")
+        self.redo_action = self._action(edit, "&Redo", self.redo, QKeySequence.Redo, "project")
+        edit.addSeparator()
+        self._action(edit, "S&plit Clip at Playhead", self.split_at_playhead, "S", "plan")
+        self._action(edit, "&Merge with Next Clip", self.merge_with_next, "M", "plan")
+        self.snap_action = self._action(edit, "Snap to &Beats", self._toggle_snap, "N", "plan")
+        self.snap_action.setCheckable(True)
+        self.snap_action.setChecked(True)
+
+        run = bar.addMenu("&Run")
+        for action, key in (("analyse", "Ctrl+1"), ("plan", "Ctrl+2"), ("generate", "Ctrl+3"),
+                            ("render", "Ctrl+R")):
+            self._action(run, self.run_panel.buttons[action].text(),
+                         lambda _=False, a=action: self.run_action(a), key, "idle")
+        self._action(run, "&Cancel", self.runner.cancel, "Esc", "running")
+
+        view = bar.addMenu("&View")
+        self._action(view, "Zoom &In", lambda: self.studio.zoom(0.5), "Ctrl+=", "project")
+        self._action(view, "Zoom &Out", lambda: self.studio.zoom(2.0), "Ctrl+-", "project")
+        self._action(view, "Zoom to &Fit", self.studio.zoom_fit, "Ctrl+0", "project")
+
+        toolbar = QToolBar("Prompt")
+        toolbar.setObjectName("prompt-toolbar")
+        toolbar.addWidget(QLabel(" Prompt "))
+        toolbar.addWidget(self.prompt_edit)
+        self.addToolBar(toolbar)
+
+    def _connect(self) -> None:
+        self.welcome.open_song.connect(self.new_project_for_song)
+        self.welcome.new_requested.connect(self.new_project_dialog)
+        self.welcome.open_requested.connect(self.open_project_dialog)
+        self.welcome.recent_chosen.connect(self.open_project)
+        self.welcome.demo_requested.connect(self.render_demo)
+        self.run_panel.action_requested.connect(self.run_action)
+        self.run_panel.cancel_requested.connect(self.runner.cancel)
+        self.runner.started.connect(lambda a: (self.run_panel.set_running(a), self._update_enabled()))
+        self.runner.finished.connect(self._run_finished)
+        self.studio.clip_selected.connect(self._clip_selected)
+        self.studio.cut_moved.connect(self.move_cut)
+        self.inspector.script_edited.connect(self.edit_script)
+        self.inspector.lock_toggled.connect(self.set_locked)
+        self.inspector.regenerate_requested.connect(self.regenerate)
+        self.bridge.progress.connect(lambda *_: self.schedule_refresh())
+
+    # ------------------------------------------------------------------ projects
+
+    def set_document(self, document: Optional[ProjectDocument]) -> None:
+        if self.document is not None:
+            self.document.close()
+        self.document = document
+        self.runner.document = document
+        if document is not None:
+            document.changed.connect(self._on_document_changed)
+            document.dirty_changed.connect(self._on_dirty_changed)
+            document.undo_stack.indexChanged.connect(self._on_undo_index)
+            self.prompt_edit.setText(document.project.prompt)
+            self.pages.setCurrentWidget(self.studio)
+        else:
+            self.prompt_edit.clear()
+            self.pages.setCurrentWidget(self.welcome)
+        self.studio.set_document(document)
+        self.inspector.show_clip(document.project if document else None, None)
+        self._update_title()
+        self._update_enabled()
+        self.welcome.refresh_recent()
+
+    def _on_document_changed(self, _what: str) -> None:
+        self.schedule_refresh()
+
+    def _on_dirty_changed(self, _dirty: bool) -> None:
+        self._update_title()
+
+    def _on_undo_index(self, _index: int) -> None:
+        self._update_enabled()
+
+    def new_project_for_song(self, song: Path, folder: Optional[Path] = None,
+                             prompt: str = "") -> Optional[ProjectDocument]:
+        if not self._may_discard():
+            return None
+        folder = folder or _free_folder(project_folder_for(Path(song).stem, Path(song).parent))
+        try:
+            document = ProjectDocument.create(folder, Path(song), prompt)
+        except MVError as exc:
+            self._error(str(exc))
+            return None
+        self.set_document(document)
+        return document
+
+    def open_project(self, folder: Path) -> Optional[ProjectDocument]:
+        if not self._may_discard():
+            return None
+        try:
+            document = ProjectDocument.open(Path(folder), ask_recover=self.ask_recover)
+        except MVError as exc:
+            self._error(str(exc))
+            return None
+        self.set_document(document)
+        return document
+
+    def new_project_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Choose a song", "", AUDIO_FILTER)
         if path:
-            self.set_song(Path(path))
+            self.new_project_for_song(Path(path))
 
-    def _choose_images(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Choose a folder of pictures")
+    def open_project_dialog(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Open a .mvstudio project")
         if path:
-            self.images.setText(path)
+            self.open_project(Path(path))
 
-    def _choose_output(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save video as", self.output.text(), "MP4 (*.mp4)")
-        if path:
-            self.output.setText(path)
+    def save(self) -> bool:
+        if self.document is None:
+            return False
+        try:
+            self.document.save()
+        except MVError as exc:
+            self._error(str(exc))
+            return False
+        self.run_panel.append(f"saved {self.document.folder}")
+        return True
 
-    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt override
-        if event.mimeData().hasUrls():
+    def save_as_dialog(self) -> None:
+        if self.document is None:
+            return
+        name, ok = QInputDialog.getText(self, "Save As", "Project name:",
+                                        text=self.document.project.name)
+        if ok and name:
+            try:
+                self.document.save_as(_free_folder(project_folder_for(name, self.document.folder.parent)))
+            except MVError as exc:
+                self._error(str(exc))
+            self._update_title()
+
+    def close_project(self) -> None:
+        if self._may_discard():
+            self.set_document(None)
+
+    def _may_discard(self) -> bool:
+        """True when there is nothing unsaved, or the user saved or chose to discard it."""
+        if self.document is None or not self.document.dirty:
+            return True
+        if self.runner.running:
+            self._error("a job is running: cancel it first")
+            return False
+        answer = self.ask_save_changes()
+        return answer == "discard" or (answer == "save" and self.save())
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        if self._may_discard():
+            self.runner.cancel()
+            self.set_document(None)
+            event.accept()
+        else:
+            event.ignore()
+
+    # ------------------------------------------------------------------ drag and drop
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802
+        if any(Path(u.toLocalFile()).suffix.lower() in AUDIO_SUFFIXES or
+               Path(u.toLocalFile()).suffix.lower() == ".mvstudio"
+               for u in event.mimeData().urls()):
             event.acceptProposedAction()
 
-    def dropEvent(self, event) -> None:  # noqa: N802 - Qt override
-        urls = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
-        if urls:
-            self.set_song(Path(urls[0]))
+    def dropEvent(self, event) -> None:  # noqa: N802
+        for url in event.mimeData().urls():
+            path = Path(url.toLocalFile())
+            if path.suffix.lower() == ".mvstudio":
+                self.open_project(path)
+                return
+            if path.suffix.lower() in AUDIO_SUFFIXES:
+                self.new_project_for_song(path)
+                return
 
-    # ---------------------------------------------------------------- running
+    # ------------------------------------------------------------------ editing
 
-    def job(self) -> RenderJob:
-        images = self.images.text().strip()
-        return RenderJob(song=Path(self.song.text().strip()), prompt=self.prompt.text().strip(),
-                         output=Path(self.output.text().strip()),
-                         images=Path(images) if images else None)
+    def push(self, build) -> bool:
+        """Build an edit from the current project and push it; a refused edit is reported."""
+        from mvstudio.engine.edits import NoChange
+
+        if self.document is None or self.document.project.plan is None:
+            return False
+        try:
+            self.document.push(build(self.document.project))
+        except NoChange:
+            return False
+        except MVError as exc:
+            self._error(str(exc))
+            return False
+        return True
+
+    def move_cut(self, cut_index: int, frame: int, override: bool) -> bool:
+        from mvstudio.engine.edits import move_cut
+
+        return self.push(lambda p: move_cut(p, cut_index, frame, snapper=self.studio.snapper(),
+                                            override=override))
+
+    def split_at_playhead(self) -> bool:
+        from mvstudio.engine.edits import split_clip
+
+        frame = self.studio.playhead()
+        plan = self.document.project.plan if self.document else None
+        clip = next((c for c in plan.clips if c.start_frame < frame < c.end_frame), None) \
+            if plan else None
+        if clip is None:
+            self._error("put the playhead inside a clip to split it")
+            return False
+        return self.push(lambda p: split_clip(p, clip.id, frame))
+
+    def merge_with_next(self) -> bool:
+        from mvstudio.engine.edits import merge_with_next
+
+        clip_id = self.studio.selected_clip()
+        if clip_id is None:
+            self._error("select a clip to merge with the next one")
+            return False
+        return self.push(lambda p: merge_with_next(p, clip_id))
+
+    def edit_script(self, clip_id: str, fields: dict) -> bool:
+        from mvstudio.engine.edits import edit_script
+
+        return self.push(lambda p: edit_script(p, clip_id, **fields))
+
+    def set_locked(self, clip_id: str, locked: bool) -> bool:
+        from mvstudio.engine.edits import set_locked
+
+        return self.push(lambda p: set_locked(p, clip_id, locked))
+
+    @asyncSlot(str)
+    async def regenerate(self, clip_id: str) -> None:
+        """A new variation of one clip: a new seed (undoable), then only that clip is remade."""
+        if self.edit_script(clip_id, {"seed": random.randrange(1, 2**31)}):
+            await self.runner.run("generate")
+
+    def undo(self) -> None:
+        if self.document:
+            self.document.undo_stack.undo()
+
+    def redo(self) -> None:
+        if self.document:
+            self.document.undo_stack.redo()
+
+    def _toggle_snap(self, on: bool) -> None:
+        self.studio.set_snap(on)
+
+    def _prompt_changed(self) -> None:
+        if self.document and self.prompt_edit.text() != self.document.project.prompt:
+            self.document.project.prompt = self.prompt_edit.text()
+            self.document.mark_changed("prompt")
+
+    # ------------------------------------------------------------------ running
 
     @asyncSlot()
-    async def render(self) -> None:
-        self._cancel = CancelToken()
-        self.render_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        self.bar.setValue(0)
-        try:
-            summary = await run_render_job(self.job(), self.bridge, self._cancel)
-            self.stage_label.setText(f"Done: {summary.output}")
-            self._log(f"wrote {summary.output} ({summary.duration:.2f} s, {len(summary.clips)} clips)")
-        except Cancelled:
-            self.stage_label.setText("Cancelled")
-        except MVError as exc:
-            self.stage_label.setText(f"Failed: {exc}")
-            self._log(f"error: {exc}")
-        finally:
-            self._cancel = None
-            self.render_button.setEnabled(True)
-            self.cancel_button.setEnabled(False)
+    async def render_demo(self) -> None:
+        """First run: the demo song in photo mode, offline, rendered to a preview."""
+        from mvstudio.engine.demo import DEMO_PROMPT, ensure_demo_photos, ensure_demo_song
+        from mvstudio.engine.userdirs import data_dir
 
-    def cancel(self) -> None:
-        if self._cancel is not None:
-            self._cancel.cancel()
-            self.stage_label.setText("Cancelling…")
+        self.run_panel.append("preparing the demo song and pictures…")
+        song = await asyncio.to_thread(ensure_demo_song)
+        photos = await asyncio.to_thread(ensure_demo_photos)
+        document = self.new_project_for_song(song, _free_folder(data_dir() / "Demo.mvstudio"),
+                                             DEMO_PROMPT)
+        if document is not None:
+            document.project.settings["images_dir"] = str(photos)
+            document.mark_changed("settings")
+            await self.runner.run("render")
 
-    def _on_stage(self, stage: str, message: str) -> None:
-        self.stage_label.setText(f"{STAGE_NAMES.get(stage, stage)} {message}".strip())
-        self.bar.setValue(0)
+    @asyncSlot(str)
+    async def run_action(self, action: str) -> None:
+        if self.document is None:
+            return
+        self._prompt_changed()
+        await self.runner.run(action)
 
-    def _on_progress(self, stage: str, fraction: float, eta, message: str) -> None:
-        self.bar.setValue(int(fraction * 1000))
-        self.stage_label.setText(f"{STAGE_NAMES.get(stage, stage)}: {fraction:.0%}  "
-                                 f"ETA {format_eta(eta)}  {message}".rstrip())
+    def _run_finished(self, action: str, outcome: str, message: str) -> None:
+        self.run_panel.set_running(None)
+        self.run_panel.show_outcome(action, outcome, message)
+        self._update_enabled()
+        self.refresh_views()
 
-    def _log(self, text: str) -> None:
-        self.logview.appendPlainText(text)
+    # ------------------------------------------------------------------ views
+
+    def schedule_refresh(self) -> None:
+        if not self._refresh_timer.isActive():
+            self._refresh_timer.start()
+
+    def refresh_views(self) -> None:
+        self.studio.refresh(self.clip_states())
+        self._clip_selected(self.studio.selected_clip())
+        self._update_title()
+        self._update_enabled()
+
+    def clip_states(self) -> dict[str, str]:
+        """fresh / stale / running / failed for every clip (from the pipeline's hashes)."""
+        if self.document is None or self.document.project.plan is None:
+            return {}
+        stale = {c.id for c in self.runner.pipeline().stale_clips()}
+        running = self.runner.running_action in ("generate", "render")
+        return {c.id: ("running" if running else "stale") if c.id in stale else "fresh"
+                for c in self.document.project.plan.clips}
+
+    def _clip_selected(self, clip_id: Optional[str]) -> None:
+        project = self.document.project if self.document else None
+        clip = None
+        if project and project.plan and clip_id:
+            clip = next((c for c in project.plan.clips if c.id == clip_id), None)
+        states = self.clip_states() if clip else {}
+        self.inspector.show_clip(project, clip, states.get(clip_id, ""),
+                                 self.runner.providers().clips.name if clip else "")
+
+    def _update_title(self) -> None:
+        name = self.document.title if self.document else "Welcome"
+        self.setWindowTitle(f"{name} — MV Studio")
+
+    def _update_enabled(self) -> None:
+        has_project = self.document is not None
+        has_plan = has_project and self.document.project.plan is not None
+        running = self.runner.running
+        for action in self.actions():
+            need = action.property("enabled_when") or ""
+            action.setEnabled({"": True, "project": has_project, "plan": has_plan and not running,
+                               "idle": has_project and not running,
+                               "running": running}[need])
+        if has_project:
+            stack = self.document.undo_stack
+            self.undo_action.setEnabled(stack.canUndo() and not running)
+            self.redo_action.setEnabled(stack.canRedo() and not running)
+            self.undo_action.setText(f"&Undo {stack.undoText()}".rstrip())
+            self.redo_action.setText(f"&Redo {stack.redoText()}".rstrip())
+        self.run_panel.set_running(self.runner.running_action)
+        if not has_project:
+            for button in self.run_panel.buttons.values():
+                button.setEnabled(False)
+
+    def _error(self, message: str) -> None:
+        self.run_panel.append(f"error: {message}")
+        self.statusBar().showMessage(message, 10_000)
+
+    def set_song(self, path: Path) -> None:
+        """Open a project folder or start a new project from a song (command line argument)."""
+        path = Path(path)
+        if path.suffix.lower() == ".mvstudio" or (path / "project.db").exists():
+            self.open_project(path)
+        else:
+            self.new_project_for_song(path)
+
+
+def _free_folder(folder: Path) -> Path:
+    """``folder``, or ``name 2.mvstudio``, ``name 3.mvstudio`` … if it is taken."""
+    candidate, n = folder, 2
+    while candidate.exists():
+        candidate = folder.with_name(f"{folder.stem} {n}{folder.suffix}")
+        n += 1
+    return candidate

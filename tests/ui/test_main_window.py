@@ -1,55 +1,64 @@
-"""The app window: builds offscreen, takes a dropped song, reports a bad input in place."""
+"""The app shell: starts and quits, starts a project from a dropped song, reports bad drops."""
 
 from __future__ import annotations
 
 import asyncio
+import wave
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytest.importorskip("PySide6")
 
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl  # noqa: E402
 from PySide6.QtGui import QDropEvent  # noqa: E402
-from qasync import QEventLoop  # noqa: E402
 
 from mvstudio.ui.main_window import MainWindow  # noqa: E402
 
 SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 
 
-def test_window_accepts_a_dropped_song_and_shows_an_error_in_place(qtbot, qapp, tmp_path):
+def _wav(path: Path, seconds: float = 3.0, sr: int = 22050) -> Path:
+    t = np.arange(int(seconds * sr)) / sr
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(sr)
+        w.writeframes((np.sin(2 * np.pi * 220 * t) * 9000).astype("<i2").tobytes())
+    return path
+
+
+def _drop(window: MainWindow, path: Path) -> None:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    window.dropEvent(QDropEvent(QPointF(10, 10), Qt.CopyAction, mime, Qt.LeftButton,
+                                Qt.NoModifier))
+
+
+def test_dropping_a_song_starts_a_project_beside_it(qtbot, tmp_path):
     window = MainWindow()
     qtbot.addWidget(window)
     window.show()
-    song = tmp_path / "missing-song.mp3"
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(song))])
-    drop = QDropEvent(QPointF(10, 10), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
-    window.dropEvent(drop)
-    assert window.song.text() == str(song)
-    assert window.output.text() == str(song.with_suffix(".mp4"))
-    window.prompt.setText("a night drive")
-
-    loop = QEventLoop(qapp, already_running=False)
-    asyncio.set_event_loop(loop)
-    try:
-        loop.run_until_complete(_click(window))
-    finally:
-        loop.close()
-        asyncio.set_event_loop(None)
-    assert "missing-song.mp3" in window.stage_label.text()
-    assert window.render_button.isEnabled() and not window.cancel_button.isEnabled()
+    assert window.pages.currentWidget() is window.welcome
+    _drop(window, _wav(tmp_path / "first song.wav"))
+    assert window.document is not None
+    assert window.document.folder == tmp_path / "first song.mvstudio"
+    assert window.pages.currentWidget() is window.studio
+    assert window.windowTitle().startswith("first song")
     SHOTS.mkdir(parents=True, exist_ok=True)
-    assert window.grab().save(str(SHOTS / "main_window_error.png"))
+    assert window.grab().save(str(SHOTS / "main_window_new_project.png"))
 
 
-async def _click(window):
-    window.render_button.click()
-    for _ in range(200):
-        await asyncio.sleep(0.01)
-        if "Failed" in window.stage_label.text():
-            return
+def test_dropping_an_unreadable_song_reports_it_and_opens_nothing(qtbot, tmp_path):
+    window = MainWindow()
+    qtbot.addWidget(window)
+    bad = tmp_path / "notes.mp3"
+    bad.write_text("not audio")
+    _drop(window, bad)
+    assert window.document is None
+    assert "notes.mp3" in window.statusBar().currentMessage()
+    assert not (tmp_path / "notes.mvstudio").exists()
 
 
 def test_run_app_opens_the_window_and_returns_when_the_app_quits(qapp, tmp_path):
@@ -57,16 +66,19 @@ def test_run_app_opens_the_window_and_returns_when_the_app_quits(qapp, tmp_path)
     from PySide6.QtWidgets import QApplication
 
     from mvstudio.ui.app import run_app
-    from mvstudio.ui.main_window import MainWindow
 
-    seen = []
+    song = _wav(tmp_path / "song.wav")
+    seen, titles = [], []
 
     def look_and_quit():
         seen.extend(w for w in QApplication.topLevelWidgets()
                     if isinstance(w, MainWindow) and w.isVisible())
+        for w in seen:
+            titles.append(w.document.project.song.title if w.document else None)
+            w.ask_save_changes = lambda: "discard"
         QApplication.quit()
 
     QTimer.singleShot(300, look_and_quit)
-    assert run_app(tmp_path / "song.wav") == 0
-    assert seen and seen[0].song.text().endswith("song.wav")
+    assert run_app(song) == 0
+    assert seen and titles == ["song"]
     asyncio.set_event_loop(None)

@@ -1,0 +1,28 @@
+"""Timeline edits as values: each one knows how to apply and how to revert itself.
+
+Building an edit (``move_cut(project, ...)``, ``split_clip(...)``, ...) validates it against the
+project as it is now and raises ``EditError`` when it cannot apply (``NoChange`` when it would
+change nothing); building never changes the project.  ``edit.apply(project)`` and
+``edit.revert(project)`` are exact inverses.  An edit stores only what it changes: field values
+before and after, and copies of the clips and transitions it inserts or removes.  Each step checks
+that the project is in the state the edit was built against, so an edit applied out of order fails
+and changes nothing instead of corrupting the timeline.
+
+The UI wraps edits in ``QUndoCommand``s; a drag previews with ``preview_cut`` and commits one
+``move_cut`` on release; ``CompositeEdit`` puts several edits under one undo entry.
+"""
+
+from mvstudio.engine.edits.base import MAX_SEED, CompositeEdit, Edit, EditError, NoChange
+from mvstudio.engine.edits.content import (BEAT_INTENSITIES, MIN_SECTION_SECONDS, SCRIPT_FIELDS,
+                                           edit_script, move_section_boundary, relabel_section,
+                                           set_locked)
+from mvstudio.engine.edits.timeline import (MIN_CLIP_SECONDS, USER_CHOICE, cut_range,
+                                            merge_with_next, move_cut, preview_cut, set_transition,
+                                            split_clip)
+
+__all__ = [
+    "BEAT_INTENSITIES", "MAX_SEED", "MIN_CLIP_SECONDS", "MIN_SECTION_SECONDS", "SCRIPT_FIELDS",
+    "USER_CHOICE", "CompositeEdit", "Edit", "EditError", "NoChange", "cut_range", "edit_script",
+    "merge_with_next", "move_cut", "move_section_boundary", "preview_cut", "relabel_section",
+    "set_locked", "set_transition", "split_clip",
+]

@@ -1,0 +1,122 @@
+"""Edits of what the timeline shows and how the song is divided: scripts, locks, sections."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from mvstudio.engine.edits.base import (MAX_SEED, Edit, EditError, NoChange, find, make_edit,
+                                        plan_of, set_fields)
+from mvstudio.engine.model import SECTION_LABELS, Plan, Project, Section
+
+BEAT_INTENSITIES = ("soft", "medium", "strong")  # the director's intensities (director.json)
+MIN_SECTION_SECONDS = 1.0  # no edit leaves a section shorter than this
+
+
+# --------------------------------------------------------------------------- scripts
+
+
+def _text(plan: Plan, name: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise EditError(f"{name.replace('_', ' ')} must be text")
+    return value
+
+
+def _known_ids(plan: Plan, name: str, value: Any) -> list[str]:
+    """``value`` as a list of ids of ``plan.characters`` or ``plan.scenes``, without repeats."""
+    known = {item.id for item in getattr(plan, name)}
+    if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+        raise EditError(f"{name} must be a list of ids")
+    unknown = [v for v in value if v not in known]
+    if unknown:
+        raise EditError(f"there is no {name[:-1]} {unknown[0]}")
+    return list(dict.fromkeys(value))
+
+
+def _intensity(plan: Plan, name: str, value: Any) -> str:
+    if value not in BEAT_INTENSITIES:
+        raise EditError(f"beat intensity must be one of {', '.join(BEAT_INTENSITIES)}")
+    return value
+
+
+def _seed(plan: Plan, name: str, value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_SEED:
+        raise EditError(f"a seed is a whole number from 0 to {MAX_SEED}")
+    return value
+
+
+SCRIPT_FIELDS: dict[str, Callable[[Plan, str, Any], Any]] = {
+    "visual_description": _text, "motion": _text, "camera": _text, "lyrics_context": _text,
+    "characters": _known_ids, "scenes": _known_ids, "beat_intensity": _intensity, "seed": _seed,
+}
+
+
+def edit_script(project: Project, clip_id: str, **fields: Any) -> Edit:
+    """Change fields of one clip's script (see ``SCRIPT_FIELDS``) and mark it ``user_edited``::
+
+        |--- A ---|--- B* ---|--- C ---|      only B's prompt, still and video go stale
+    """
+    plan = plan_of(project)
+    _, clip = find(plan.clips, clip_id, "clip")
+    unknown = sorted(set(fields) - set(SCRIPT_FIELDS))
+    if unknown or not fields:
+        raise EditError(f"a clip script has no field {unknown[0]}" if unknown
+                        else "no script field to change")
+    values = {name: SCRIPT_FIELDS[name](plan, name, v) for name, v in fields.items()}
+    if all(getattr(clip, name) == v for name, v in values.items()):
+        raise NoChange("Edit script: nothing to change")
+    return make_edit("Edit script", [set_fields("clips", clip, user_edited=True, **values)])
+
+
+def set_locked(project: Project, clip_id: str, locked: bool) -> Edit:
+    """Lock or unlock one clip::
+
+        |--- A ---|--- B (locked) ---|--- C ---|
+    """
+    _, clip = find(plan_of(project).clips, clip_id, "clip")
+    if not isinstance(locked, bool):
+        raise EditError("locked is true or false")
+    label = "Lock clip" if locked else "Unlock clip"
+    return make_edit(label, [set_fields("clips", clip, locked=locked)])
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def _sections(project: Project) -> list[Section]:
+    if project.analysis is None or not project.analysis.sections:
+        raise EditError("the song has no sections yet")
+    return project.analysis.sections
+
+
+def relabel_section(project: Project, section_id: str, label: str) -> Edit:
+    """Give a section another label::
+
+        before   | intro | verse     | chorus  |
+        after    | intro | bridge    | chorus  |
+    """
+    _, section = find(_sections(project), section_id, "section")
+    if label not in SECTION_LABELS:
+        raise EditError(f"unknown section {label!r}; choose one of {', '.join(SECTION_LABELS)}")
+    return make_edit("Rename section", [set_fields("sections", section, label=label)])
+
+
+def move_section_boundary(project: Project, index: int, seconds: float) -> Edit:
+    """Move the boundary where section ``index`` starts (and section ``index - 1`` ends)::
+
+        before   | intro | verse     | chorus  |
+        after    | intro | verse | chorus      |
+                               ^ seconds
+
+    Sections stay contiguous and ordered, each at least ``MIN_SECTION_SECONDS`` long.
+    """
+    sections = _sections(project)
+    if not 1 <= index < len(sections):
+        raise EditError(f"there is no section boundary {index}")
+    before, after = sections[index - 1], sections[index]
+    if not before.start + MIN_SECTION_SECONDS <= seconds <= after.end - MIN_SECTION_SECONDS:
+        raise EditError(f"a boundary at {seconds:.2f} s would leave a section shorter than "
+                        f"{MIN_SECTION_SECONDS} s")
+    seconds = float(seconds)
+    changes = [set_fields("sections", before, end=seconds),
+               set_fields("sections", after, start=seconds)]
+    return make_edit("Move section boundary", changes)

@@ -1,0 +1,94 @@
+"""Runs pipeline actions for the open document on the qasync loop, one at a time, cancellable.
+
+Each action runs only what is stale: Analyse; Plan (analyses first if needed); Generate (stills and
+clips); Render (everything, then the video).  Engine events reach the UI through the bridge.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+from PySide6.QtCore import QObject, Signal
+
+from mvstudio.engine.errors import Cancelled, MVError
+from mvstudio.engine.events import CancelToken
+from mvstudio.engine.generation.photos import list_photos, readable_photos
+from mvstudio.engine.pipeline import Pipeline, PipelineOptions, Providers, offline_providers
+from mvstudio.ui.bridge import EngineBridge
+from mvstudio.ui.document import ProjectDocument
+
+ACTIONS = ("analyse", "plan", "generate", "render")
+
+
+class RunController(QObject):
+    started = Signal(str)  # action
+    finished = Signal(str, str, str)  # action, outcome ("ok" | "cancelled" | "failed"), message
+
+    def __init__(self, bridge: EngineBridge, parent: Optional[QObject] = None):
+        super().__init__(parent)
+        self.bridge = bridge
+        self.document: Optional[ProjectDocument] = None
+        self._cancel: Optional[CancelToken] = None
+        self.running_action: Optional[str] = None
+        self.last_output: Optional[Path] = None
+        self._providers: Optional[tuple[Optional[str], Providers]] = None
+
+    @property
+    def running(self) -> bool:
+        return self.running_action is not None
+
+    def providers(self) -> Providers:
+        """The project's providers, built once per pictures folder (listing photos is slow)."""
+        images = self.document.project.settings.get("images_dir") if self.document else None
+        if self._providers is None or self._providers[0] != images:
+            photos = readable_photos(list_photos(images))[0] if images else None
+            self._providers = (images, offline_providers(photos))
+        return self._providers[1]
+
+    def pipeline(self, cancel: Optional[CancelToken] = None) -> Pipeline:
+        document = self.document
+        return Pipeline(document.store, document.project, self.providers(),
+                        sink=self.bridge, cancel=cancel, save_document=False,
+                        on_change=document.pipeline_changed,
+                        options=PipelineOptions(seed=int(document.project.settings.get("seed", 0))))
+
+    def preview_path(self) -> Path:
+        folder = self.document.folder / "renders"
+        folder.mkdir(exist_ok=True)
+        return folder / "preview.mp4"
+
+    async def run(self, action: str, output: Optional[Path] = None) -> str:
+        """Run ``action``; returns the outcome.  Refuses to start while another action runs."""
+        if self.running or self.document is None:
+            return "busy" if self.running else "failed"
+        self._cancel = CancelToken()
+        self.running_action = action
+        self.started.emit(action)
+        outcome, message = "ok", ""
+        try:
+            pipeline = self.pipeline(self._cancel)
+            await pipeline.analyse()
+            if action in ("plan", "generate", "render"):
+                await pipeline.plan()
+            if action in ("generate", "render"):
+                await pipeline.images()
+                await pipeline.clips()
+            if action == "render":
+                out = output or self.preview_path()
+                report = await pipeline.render(out)
+                self.last_output = out
+                message = f"{out.name}: {report.duration:.2f} s"
+        except Cancelled:
+            outcome, message = "cancelled", "cancelled"
+        except MVError as exc:
+            outcome, message = "failed", str(exc)
+        finally:
+            self.running_action = None
+            self._cancel = None
+        self.finished.emit(action, outcome, message)
+        return outcome
+
+    def cancel(self) -> None:
+        if self._cancel is not None:
+            self._cancel.cancel()

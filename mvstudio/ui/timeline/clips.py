@@ -1,0 +1,215 @@
+"""The clip lane: a block per clip (thumbnail, state colour, selection), transition markers at the
+cuts, click to select and drag a cut to move it (snapped preview, one drop signal on release).
+
+The lane never changes the plan: a drag only sets ``data.preview`` and reports frames.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QFontMetrics, QPainter, QPen, QPixmap, QPolygonF
+
+from mvstudio.engine.model import ClipScript, Transition
+from mvstudio.engine.snapping import SnapGrid, Snapper
+from mvstudio.engine.timebase import timecode, to_frame
+from mvstudio.ui.timeline import theme
+from mvstudio.ui.timeline.lane import Lane, PixelMap, sticky
+
+ThumbnailSource = Callable[[str], Optional[QPixmap]]
+
+HIT_PX = 6  # how close to a cut the mouse must be to grab it
+MARKER_MIN_PX = 10  # a transition marker is never drawn narrower than this
+FADES = ("fade", "fadeblack", "fadewhite")
+
+
+class ClipLane(Lane):
+    clicked = Signal(str)  # clip id
+    cut_moved = Signal(int, int)  # cut index, snapped frame
+    cut_dropped = Signal(int, int, bool)  # cut index, frame, snapping overridden
+
+    def __init__(self, data, thumbnail_for: Optional[ThumbnailSource] = None) -> None:
+        super().__init__(data)
+        self.thumbnail_for = thumbnail_for
+        self._thumbs: dict[tuple[str, int], Optional[QPixmap]] = {}
+        self._drag: Optional[tuple[int, Snapper]] = None  # cut index and its snapper
+
+    def forget_thumbnails(self, clip_ids=None) -> None:
+        """Drop cached thumbnails (of ``clip_ids``, or all) so the source is asked again."""
+        self._thumbs = {k: v for k, v in self._thumbs.items()
+                        if clip_ids is not None and k[0] not in clip_ids}
+
+    # ------------------------------------------------------------------ geometry
+
+    def bounds(self) -> list[tuple[int, int]]:
+        """Each clip's (start, end) frame, with the dragged cut at its previewed frame."""
+        plan = self.data.plan
+        spans = [(c.start_frame, c.end_frame) for c in plan.clips] if plan else []
+        if self.data.preview is not None:
+            cut, frame = self.data.preview
+            spans[cut] = (spans[cut][0], frame)
+            spans[cut + 1] = (frame, spans[cut + 1][1])
+        return spans
+
+    def cut_near(self, seconds: float) -> Optional[int]:
+        """Index of the cut within ``HIT_PX`` of ``seconds`` (the nearest one), if any."""
+        fps, reach = self.data.fps, HIT_PX * self.seconds_per_pixel()
+        cuts = [(abs(start / fps - seconds), i) for i, (start, _) in enumerate(self.bounds()[1:])]
+        near = min(cuts, default=(reach + 1, None))
+        return near[1] if near[0] <= reach else None
+
+    def clip_at(self, seconds: float) -> Optional[ClipScript]:
+        plan, frame = self.data.plan, seconds * self.data.fps
+        return next((c for c in (plan.clips if plan else []) if c.start_frame <= frame < c.end_frame),
+                    None)
+
+    # ------------------------------------------------------------------ painting
+
+    def draw(self, painter: QPainter, px: PixelMap, box: QRectF, start: float, end: float) -> None:
+        plan = self.data.plan
+        if plan is None:
+            return
+        fps = self.data.fps
+        spans = self.bounds()
+        painter.setFont(theme.font(10))
+        for i, (clip, (f0, f1)) in enumerate(zip(plan.clips, spans)):
+            if f1 / fps >= start and f0 / fps <= end:
+                x0, x1 = px.x(f0 / fps), px.x(f1 / fps)
+                rect = QRectF(x0 + 1, box.top() + 3, x1 - x0 - 2, box.height() - 6)
+                self._block(painter, rect, sticky(rect, box), i, clip)
+        transitions = {(t.from_clip, t.to_clip): t for t in plan.transitions}
+        ids = [None] + [c.id for c in plan.clips] + [None]
+        edges = [0] + [f0 for f0, _ in spans[1:]] + [spans[-1][1] if spans else 0]
+        for a, b, frame in zip(ids, ids[1:], edges):
+            t = transitions.get((a, b))
+            reach = (t.duration_frames / fps if t else 0.0) + MARKER_MIN_PX / px.scale  # marker width
+            if (t is not None or (a and b)) and start - reach <= frame / fps <= end + reach:
+                self._marker(painter, px.x(frame / fps), box, t, px.scale / fps)
+        if self.data.preview is not None:
+            self._preview_label(painter, px, box)
+
+    def _block(self, painter: QPainter, rect: QRectF, shown: QRectF, index: int, clip: ClipScript) -> None:
+        fill, stripe = theme.STATE_COLOURS.get(self.data.clip_states.get(clip.id, ""), theme.STATE_UNKNOWN)
+        painter.fillRect(rect, fill)
+        painter.fillRect(QRectF(rect.left(), rect.top(), rect.width(), 3), stripe)
+        inner = shown.adjusted(3, 6, -3, -3)
+        if inner.width() > 12:
+            thumb = self._thumbnail(clip.id, int(inner.height()))
+            if thumb is not None:
+                width = min(thumb.width(), inner.width())
+                painter.drawPixmap(QRectF(inner.left(), inner.top(), width, inner.height()), thumb,
+                                   QRectF(0, 0, width, thumb.height()))
+                inner.setLeft(inner.left() + width + 4)
+            self._label(painter, inner, index, clip)
+        selected = clip.id == self.data.selected
+        painter.setPen(QPen(theme.ACCENT if selected else theme.BACKGROUND, 2 if selected else 1))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRect(rect.adjusted(0.5, 0.5, -0.5, -0.5))
+
+    def _label(self, painter: QPainter, rect: QRectF, index: int, clip: ClipScript) -> None:
+        if rect.width() < 14:
+            return
+        metrics = QFontMetrics(painter.font())
+        painter.setPen(theme.TEXT)
+        painter.drawText(QPointF(rect.left(), rect.top() + metrics.ascent()), str(index + 1))
+        words = metrics.elidedText(clip.visual_description, Qt.TextElideMode.ElideRight, int(rect.width()))
+        if words and len(words) > 3:
+            painter.setPen(theme.TEXT_DIM)
+            painter.drawText(QRectF(rect.left(), rect.top() + metrics.height(), rect.width(),
+                                    rect.height() - metrics.height()),
+                             Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap, words)
+
+    def _thumbnail(self, clip_id: str, height: int) -> Optional[QPixmap]:
+        key = (clip_id, height)
+        if key not in self._thumbs:
+            source = self.thumbnail_for(clip_id) if self.thumbnail_for else None
+            self._thumbs[key] = (source.scaledToHeight(height, Qt.TransformationMode.SmoothTransformation)
+                                 if source is not None and not source.isNull() else None)
+        return self._thumbs[key]
+
+    @staticmethod
+    def _marker(painter: QPainter, x: float, box: QRectF, t: Optional[Transition],
+                px_per_frame: float) -> None:
+        """Hard cut: a bright bar.  Fade: a ramp to dark (a V between clips, a wedge at the song's
+        ends).  Crossfade and the other blends: a bow tie as wide as the transition."""
+        top, bottom = box.top() + 3, box.bottom() - 3
+        if t is None or t.kind == "cut" or not t.duration_frames:
+            if t is None or (t.from_clip and t.to_clip):
+                painter.fillRect(QRectF(x - 1, top, 2, bottom - top), theme.DOWNBEAT)
+            return
+        width = max(t.duration_frames * px_per_frame, MARKER_MIN_PX)
+        left, right = x - width / 2, x + width / 2
+        if t.from_clip is None:
+            corners = [(x, top), (x, bottom), (x + width, top)]
+        elif t.to_clip is None:
+            corners = [(x - width, top), (x, bottom), (x, top)]
+        elif t.kind in FADES:
+            corners = [(left, top), (x, bottom), (right, top)]
+        else:
+            corners = [(left, top), (right, bottom), (right, top), (left, bottom)]
+        painter.setPen(QPen(theme.DOWNBEAT, 1))
+        painter.setBrush(theme.translucent(theme.BACKGROUND, 170))
+        painter.drawPolygon(QPolygonF([QPointF(cx, cy) for cx, cy in corners]))
+
+    def _preview_label(self, painter: QPainter, px: PixelMap, box: QRectF) -> None:
+        _, frame = self.data.preview
+        x = px.x(frame / self.data.fps)
+        painter.setPen(QPen(theme.ACCENT, 2))
+        painter.drawLine(QLineF(x, box.top(), x, box.bottom()))
+        text = timecode(frame, self.data.fps)
+        metrics = QFontMetrics(painter.font())
+        tag = QRectF(x + 4, box.bottom() - metrics.height() - 4, metrics.horizontalAdvance(text) + 8,
+                     metrics.height() + 2)
+        painter.fillRect(tag, theme.ACCENT)
+        painter.setPen(theme.BACKGROUND)
+        painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, text)
+
+    # ------------------------------------------------------------------ mouse (pyqtgraph hooks)
+
+    def hoverEvent(self, ev) -> None:  # noqa: N802
+        if not ev.isExit() and self.cut_near(ev.pos().x()) is not None:
+            self.setCursor(Qt.CursorShape.SplitHCursor)
+        elif self._drag is None:
+            self.unsetCursor()
+
+    def mouseClickEvent(self, ev) -> None:  # noqa: N802
+        clip = self.clip_at(ev.pos().x())
+        if ev.button() == Qt.MouseButton.LeftButton and clip is not None:
+            ev.accept()
+            self.clicked.emit(clip.id)
+
+    def mouseDragEvent(self, ev) -> None:  # noqa: N802
+        if ev.button() != Qt.MouseButton.LeftButton:
+            ev.ignore()
+            return
+        if ev.isStart():
+            cut = self.cut_near(ev.buttonDownPos().x())
+            if cut is None:
+                ev.ignore()  # not on a cut: the view box pans instead
+                return
+            analysis = self.data.analysis
+            grid = SnapGrid.from_analysis(analysis) if analysis else SnapGrid()
+            self._drag = (cut, Snapper(grid, enabled=set(self.data.snap_enabled)))
+        plan = self.data.plan
+        if self._drag is None or plan is None or self._drag[0] + 1 >= len(plan.clips):
+            self._drag = None  # no drag, or the plan changed under it
+            ev.ignore()
+            return
+        ev.accept()
+        cut, snapper = self._drag
+        override = bool(ev.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+        frame = self.drag_frame(cut, snapper, ev.pos().x(), override)
+        if ev.isFinish():
+            self._drag = None
+            self.unsetCursor()
+            self.cut_dropped.emit(cut, frame, override)
+        elif self.data.preview != (cut, frame):
+            self.cut_moved.emit(cut, frame)
+
+    def drag_frame(self, cut: int, snapper: Snapper, seconds: float, override: bool) -> int:
+        """Where cut ``cut`` lands for the mouse at ``seconds``: kept inside its two clips, snapped."""
+        clips = self.data.plan.clips
+        lo, hi = clips[cut].start_frame, clips[cut + 1].end_frame
+        raw = min(max(to_frame(max(seconds, 0.0), self.data.fps), lo + 1), hi - 1)
+        return snapper.snap(raw, override, within=(lo, hi)).frame
