@@ -20,7 +20,6 @@ def run_app(path: Optional[Path] = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("MV Studio")
     app.setApplicationVersion(__version__)
-    app.setStyle("Fusion")
     window = MainWindow()
     if path is not None:
         window.set_song(path)

@@ -10,7 +10,8 @@ from typing import Optional
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QInputDialog, QLabel, QLineEdit,
-                               QMainWindow, QMessageBox, QStackedWidget, QToolBar)
+                               QMainWindow, QMessageBox, QStackedWidget, QToolBar,
+                               QApplication)
 from qasync import asyncSlot
 
 from mvstudio.engine.errors import MVError
@@ -21,6 +22,7 @@ from mvstudio.ui.panels.inspector import Inspector
 from mvstudio.ui.panels.run_panel import RunPanel
 from mvstudio.ui.run_controller import RunController
 from mvstudio.ui.studio_view import StudioView
+from mvstudio.ui.style import apply_dark_theme
 from mvstudio.ui.welcome import WelcomePage
 
 AUDIO_SUFFIXES = {".mp3", ".wav", ".flac", ".ogg", ".m4a", ".aac", ".opus", ".aif", ".aiff"}
@@ -33,6 +35,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self) -> None:
         super().__init__()
+        apply_dark_theme(QApplication.instance())
         self.resize(1400, 860)
         self.setAcceptDrops(True)
         self.document: Optional[ProjectDocument] = None
