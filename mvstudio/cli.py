@@ -59,6 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("song", type=Path)
     analyze.add_argument("--json", action="store_true", help="print the Audio Parser JSON")
     analyze.add_argument("--fps", type=int, default=30, help="frame rate for clip boundaries")
+    analyze.add_argument("--lyrics", action="store_true",
+                         help="transcribe the lyrics with OpenAI Whisper (needs an OpenAI key; "
+                         "about $0.006 per minute)")
+    analyze.add_argument("--cache", action=argparse.BooleanOptionalAction, default=True,
+                         help="reuse the cached analysis of the same audio and settings "
+                         "(default: on)")
     return parser
 
 
@@ -140,32 +146,57 @@ def _render(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 def _demo_song() -> tuple[Path, str]:
-    from mvstudio.engine.demo import DEMO_PROMPT, synthesize_demo
-    from mvstudio.engine.userdirs import cache_dir
+    from mvstudio.engine.demo import DEMO_PROMPT, ensure_demo_song
 
-    path = cache_dir() / "demo" / "mv-studio-demo.wav"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".part.wav")
-        synthesize_demo(tmp)
-        tmp.replace(path)
-    return path, DEMO_PROMPT
+    return ensure_demo_song(), DEMO_PROMPT
 
 
 def _analyze(args: argparse.Namespace) -> int:
-    from mvstudio.engine.analysis.analyze import analyze
+    import time
+
+    from mvstudio.engine.analysis.cache import AnalysisCache, analyze_cached
     from mvstudio.engine.analysis.parser_json import audio_parser_json
+    from mvstudio.engine.analysis.settings import AnalysisSettings
     from mvstudio.progress_bar import ProgressBar
 
-    analysis = analyze(args.song, fps=args.fps, sink=ProgressBar())
-    data = audio_parser_json(analysis)
+    began = time.monotonic()
+    transcriber = _transcriber() if args.lyrics else None  # a missing key fails before the work
+    cache = AnalysisCache() if args.cache else None
+    if cache is not None:
+        analysis, hit = analyze_cached(args.song, args.fps, AnalysisSettings(), ProgressBar(),
+                                       cache=cache)
+    else:
+        from mvstudio.engine.analysis.analyze import analyze
+
+        analysis, hit = analyze(args.song, fps=args.fps, sink=ProgressBar()), False
+    if transcriber is not None:
+        from mvstudio.engine.analysis.lyrics import song_lyrics
+
+        analysis.lyrics = asyncio.run(song_lyrics(args.song, transcriber,
+                                                  audio_hash=analysis.audio_hash, cache=cache))
+    data = audio_parser_json(analysis, cache_hit=hit,
+                             processing_time=time.monotonic() - began if hit else None)
     if args.json:
         print(json.dumps(data, indent=2))
     else:
         print(f"{args.song.name}: {data['duration']:.1f} s, {data['bpm']:.1f} BPM, "
               f"{len(data['beat_timestamps'])} beats, {len(data['song_structure'])} sections, "
-              f"mood {data['mood']['primary']}, {len(data['clip_boundaries'])} clips")
+              f"mood {data['mood']['primary']}, {len(data['clip_boundaries'])} clips"
+              + (f", {len(data['lyrics'])} lyric lines" if args.lyrics else ""))
     return 0
+
+
+def _transcriber():
+    """OpenAI transcription (key from the keyring or OPENAI_API_KEY; OPENAI_BASE_URL honoured)."""
+    from mvstudio.engine.errors import InputError
+    from mvstudio.engine.generation.openai_transcriber import OpenAITranscriber
+    from mvstudio.engine.keys import get_key
+
+    key = get_key("openai")
+    if not key:
+        raise InputError("--lyrics needs an OpenAI API key: store it in the app's settings or set "
+                         "OPENAI_API_KEY")
+    return OpenAITranscriber(key)
 
 
 def _app(project: Optional[Path]) -> int:

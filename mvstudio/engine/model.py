@@ -100,6 +100,9 @@ class Analysis:
     settings_hash: str = ""
     fallback_used: bool = False
     processing_time: float = 0.0
+    tempo_curve: list[float] = field(default_factory=list)  # local BPM at each beat
+    tempo_stability: float = 0.0  # share of beats within 4% of the median tempo
+    corrections_hash: str = ""  # hash of the user corrections applied ("" = none)
     id: str = field(default_factory=lambda: new_id("ana"))
 
     @property
@@ -117,6 +120,50 @@ class Analysis:
             if sec.start <= seconds < sec.end:
                 return sec
         return self.sections[-1] if self.sections else None
+
+
+@dataclass
+class SectionRelabel:
+    """The user renamed a section: the one containing ``at`` seconds, else the ``index``-th."""
+
+    index: int
+    label: str
+    at: Optional[float] = None
+
+
+@dataclass
+class BoundaryMove:
+    """The user moved the start of section ``index`` (>= 1) to ``time`` seconds.
+
+    ``original`` is where that boundary was when the user moved it; after a re-analysis the move
+    applies to the boundary nearest ``original`` (if one is close), so it survives renumbering.
+    """
+
+    index: int
+    time: float
+    original: Optional[float] = None
+
+
+@dataclass
+class AnalysisCorrections:
+    """What the user corrected in the analysis; re-applied after every (re)analysis.
+
+    * ``tempo_bpm``: the right tempo (an octave relation re-levels the beats, anything else lays a
+      regular grid at that tempo from the first downbeat);
+    * ``phase_shift_ms``: every beat moved by this much (a frame is ``1000 / fps`` ms);
+    * ``tapped_beats``: beats the user tapped (s); two or more replace tempo and phase;
+    * ``relabels`` / ``boundary_moves``: section edits.
+    """
+
+    tempo_bpm: Optional[float] = None
+    phase_shift_ms: float = 0.0
+    tapped_beats: list[float] = field(default_factory=list)
+    relabels: list[SectionRelabel] = field(default_factory=list)
+    boundary_moves: list[BoundaryMove] = field(default_factory=list)
+
+    def is_empty(self) -> bool:
+        return (self.tempo_bpm is None and not self.phase_shift_ms and not self.tapped_beats
+                and not self.relabels and not self.boundary_moves)
 
 
 # --------------------------------------------------------------------------- plan
@@ -265,6 +312,7 @@ class Project:
     settings: dict = field(default_factory=dict)
     created: float = 0.0
     modified: float = 0.0
+    corrections: AnalysisCorrections = field(default_factory=AnalysisCorrections)
     id: str = field(default_factory=lambda: new_id("proj"))
 
     def assets_for(self, owner: str, kind: str) -> list[Asset]:

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from mvstudio.engine.analysis.analyze import AnalysisSettings, analyze, settings_hash
+from mvstudio.engine.analysis.cache import AnalysisCache, analyze_cached
+from mvstudio.engine.analysis.corrections import apply_corrections, corrections_hash
 from mvstudio.engine.errors import MVError, ProviderError
 from mvstudio.engine.events import CancelToken, Notice, Sink, StageReporter, null_sink
 from mvstudio.engine.generation.local_clips import LocalClipMaker
@@ -54,6 +56,7 @@ class PipelineOptions:
     concurrency: int = 2
     seed: int = 0
     analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
+    analysis_cache: bool = True  # reuse analyses of the same audio and settings (user cache)
 
 
 def camera_move(clip: ClipScript) -> str:
@@ -90,10 +93,18 @@ class Pipeline:
         current = project.analysis
         song_hash = project.song.media.split(".")[0]  # media files are named by content hash
         if current and current.settings_hash == settings_hash(settings, project.fps) \
-                and current.audio_hash == song_hash:
+                and current.audio_hash == song_hash \
+                and current.corrections_hash == corrections_hash(project.corrections):
             return
-        project.analysis = await asyncio.to_thread(analyze, song_path, project.fps, settings,
-                                                   self.sink, self.cancel)
+        if self.options.analysis_cache:  # the raw analysis; corrections are applied on top
+            raw, _ = await asyncio.to_thread(analyze_cached, song_path, project.fps, settings,
+                                             self.sink, self.cancel, AnalysisCache())
+        else:
+            raw = await asyncio.to_thread(analyze, song_path, project.fps, settings, self.sink,
+                                          self.cancel)
+        if current is not None and current.audio_hash == raw.audio_hash and not raw.lyrics:
+            raw.lyrics = current.lyrics  # lyrics depend on the audio only
+        project.analysis = apply_corrections(raw, project.corrections, settings)
         self._changed("analysis")
 
     # ------------------------------------------------------------------ plan

@@ -8,13 +8,12 @@ fills them later.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
 import numpy as np
 
-from mvstudio.engine.analysis.audio_io import DEFAULT_SR, load_audio
+from mvstudio.engine.analysis.audio_io import load_audio
 from mvstudio.engine.analysis.beats import track_beats
 from mvstudio.engine.analysis.boundaries import clip_boundaries
 from mvstudio.engine.analysis.downbeats import find_downbeats
@@ -23,27 +22,13 @@ from mvstudio.engine.analysis.features import compute_features
 from mvstudio.engine.analysis.mood import MoodInputs, classify_mood, majorness
 from mvstudio.engine.analysis.sections import find_sections
 from mvstudio.engine.events import CancelToken, Notice, Sink, StageReporter, null_sink
-from mvstudio.engine.hashing import file_hash, input_hash
+from mvstudio.engine.analysis.settings import AnalysisSettings, settings_hash
+from mvstudio.engine.hashing import file_hash
 from mvstudio.engine.model import Analysis
 from mvstudio.engine.timebase import DEFAULT_FPS
 
 STAGE = "analyse"
-ANALYSIS_VERSION = 1  # bump when results change for the same input, to invalidate cached analyses
-
-
-@dataclass(frozen=True)
-class AnalysisSettings:
-    """User-tunable analysis options (part of the analysis' input hash)."""
-
-    min_clip_s: float = 4.0
-    max_clip_s: float = 8.0
-    min_clips: int = 3
-    sr: int = DEFAULT_SR
-
-
-def settings_hash(settings: AnalysisSettings, fps: int) -> str:
-    """Hash of everything besides the audio that decides the analysis result."""
-    return input_hash("analysis", ANALYSIS_VERSION, settings, fps)
+__all__ = ["AnalysisSettings", "analyze", "settings_hash", "STAGE"]
 
 
 def analyze(path: str | Path, fps: int = DEFAULT_FPS, settings: Optional[AnalysisSettings] = None,
@@ -91,6 +76,8 @@ def analyze(path: str | Path, fps: int = DEFAULT_FPS, settings: Optional[Analysi
         mood=mood, lyrics=[], clip_boundaries=clips, fps=fps,
         beat_confidence=round(beat.beat_confidence, 4),
         tempo_confidence=round(beat.tempo_confidence, 4),
+        tempo_curve=[round(float(t), 2) for t in beat.tempo_curve],
+        tempo_stability=round(beat.tempo_stability, 4),
         audio_hash=audio_hash, settings_hash=settings_hash(settings, fps),
         fallback_used=beat.fallback_used, processing_time=round(time.monotonic() - began, 3))
     report.finish(f"{analysis.bpm:.0f} BPM, {len(sections)} sections, {len(clips)} clips")

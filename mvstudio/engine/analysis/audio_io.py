@@ -18,6 +18,7 @@ from typing import Optional
 
 import numpy as np
 
+from mvstudio.engine.analysis.settings import DEFAULT_SR
 from mvstudio.engine.errors import AudioError
 from mvstudio.engine.render.ffmpeg import ffmpeg_exe
 
@@ -27,7 +28,6 @@ MAX_DURATION_S = 20 * 60
 MIN_DURATION_S = 1.0
 """A file that decodes to less audio than this (seconds) is treated as unreadable."""
 
-DEFAULT_SR = 22050
 
 _READ_CHUNK = 1 << 20  # bytes per pipe read
 _LAYOUT_CHANNELS = {"mono": 1, "stereo": 2, "2.1": 3, "3.0": 3, "quad": 4, "4.0": 4, "5.0": 5,

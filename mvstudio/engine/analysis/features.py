@@ -52,9 +52,14 @@ class Features:
 
     @cached_property
     def onset(self) -> np.ndarray:
-        """Broadband onset strength (spectral flux of the log-mel spectrogram, median over bands)."""
+        """Broadband onset strength (spectral flux of the log-mel spectrogram, median over bands).
+
+        ``center=False``: the spectrogram frames are already centred, so librosa's extra shift by
+        ``n_fft / 2`` would delay every onset by ~46 ms (see ``beats.ONSET_LEAD_S`` for what is
+        left: the flux leads the attack slightly).
+        """
         return librosa.onset.onset_strength(S=self.mel_db, sr=self.sr, hop_length=self.hop,
-                                            n_fft=N_FFT, aggregate=np.median)
+                                            aggregate=np.median, center=False)
 
     @cached_property
     def onset_low(self) -> np.ndarray:
@@ -62,7 +67,7 @@ class Features:
         low = self.mel_freqs < LOW_BAND_HZ
         low[:2] = True  # always at least a couple of bands
         return librosa.onset.onset_strength(S=self.mel_db[low], sr=self.sr, hop_length=self.hop,
-                                            n_fft=N_FFT)
+                                            aggregate=np.mean, center=False)
 
     @cached_property
     def mfcc(self) -> np.ndarray:

@@ -78,3 +78,40 @@ class VideoGenerator(Protocol):
     async def generate(self, request: ClipRequest, workdir: Path,
                        cancel: Optional[CancelToken] = None,
                        reporter: Optional[StageReporter] = None) -> Generated: ...
+
+
+@dataclass(frozen=True)
+class TranscriptWord:
+    text: str
+    start: float  # seconds
+    end: float
+
+
+@dataclass(frozen=True)
+class TranscriptSegment:
+    """A stretch of speech/singing as the recogniser cut it (about a line of lyrics)."""
+
+    text: str
+    start: float
+    end: float
+    no_speech_prob: float = 0.0  # the recogniser's belief that nobody sings here
+    avg_logprob: float = 0.0  # its mean token log-probability (low = guessing)
+
+
+@dataclass(frozen=True)
+class Transcript:
+    text: str
+    words: tuple[TranscriptWord, ...] = ()
+    segments: tuple[TranscriptSegment, ...] = ()
+    language: str = ""
+    duration: float = 0.0
+
+
+class Transcriber(Protocol):
+    """Speech-to-text with word timestamps (lyrics)."""
+
+    name: str
+
+    def fingerprint(self) -> str: ...
+
+    async def transcribe(self, audio: Path, cancel: Optional[CancelToken] = None) -> Transcript: ...

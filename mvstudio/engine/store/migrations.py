@@ -5,10 +5,11 @@ never edited: a schema change is a new function appended to the list.  Each migr
 own transaction together with the row that records it in ``schema_version``, so a failure leaves
 the file at the last complete version.
 
-Schema (version 3)::
+Schema (version 4)::
 
     schema_version(version PK, applied)
-    project(id PK, name, prompt, fps, width, height, settings JSON, created, modified, saved_by)
+    project(id PK, name, prompt, fps, width, height, settings JSON, created, modified, saved_by,
+            corrections JSON)
     song(title, media, duration, source_path)                       -- at most one row
     analysis(id PK, audio_hash, settings_hash, fps, duration, bpm, data JSON)   -- one row
     plan(id PK, summary, origin, notes JSON, style JSON, basis)      -- one row
@@ -80,7 +81,12 @@ def _v3_plan_basis(db: sqlite_utils.Database) -> None:
     db.table("plan").add_column("basis", str, not_null_default="")
 
 
-MIGRATIONS: list[Migration] = [_v1_initial, _v2_lookups, _v3_plan_basis]
+def _v4_analysis_corrections(db: sqlite_utils.Database) -> None:
+    """Keep the user's analysis corrections (tempo, beat phase, taps, section edits)."""
+    db.table("project").add_column("corrections", str, not_null_default="{}")
+
+
+MIGRATIONS: list[Migration] = [_v1_initial, _v2_lookups, _v3_plan_basis, _v4_analysis_corrections]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

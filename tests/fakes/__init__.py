@@ -1,0 +1,1 @@
+"""Loopback fakes of cloud services that speak their real HTTP APIs (for tests, no network)."""
