@@ -13,11 +13,26 @@ from qasync import QEventLoop
 from mvstudio import __version__
 
 
+def preload_engine() -> None:
+    """Import the heavy engine modules (librosa, numba, SciPy, Pillow) before the window shows.
+
+    Imported later, from a worker thread, they would hold the interpreter for seconds (PySide's
+    import hook reads each new module's source), freezing the window mid-job."""
+    import importlib
+
+    for name in ("mvstudio.engine.pipeline", "mvstudio.engine.analysis.beats",
+                 "mvstudio.engine.analysis.sections", "mvstudio.engine.analysis.features",
+                 "mvstudio.engine.render.compose", "mvstudio.engine.edits", "librosa.beat",
+                 "librosa.segment", "PIL.PngImagePlugin", "PIL.JpegImagePlugin"):
+        importlib.import_module(name)
+
+
 def run_app(path: Optional[Path] = None) -> int:
     """Open the main window (optionally with a song) and run until it closes."""
     from mvstudio.ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    preload_engine()
     app.setApplicationName("MV Studio")
     app.setApplicationVersion(__version__)
     window = MainWindow()
