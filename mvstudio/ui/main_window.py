@@ -52,7 +52,8 @@ class MainWindow(QMainWindow):
         self.inspector = Inspector()
         self.run_panel = RunPanel(self.bridge)
         self._dock("Inspector", self.inspector, Qt.RightDockWidgetArea)
-        self._dock("Run", self.run_panel, Qt.BottomDockWidgetArea)
+        run_dock = self._dock("Run", self.run_panel, Qt.BottomDockWidgetArea)
+        self.resizeDocks([run_dock], [190], Qt.Vertical)  # the player and timeline get the room
         self.prompt_edit = QLineEdit(placeholderText="Creative prompt: describe the video")
         self.prompt_edit.editingFinished.connect(self._prompt_changed)
 
@@ -138,6 +139,32 @@ class MainWindow(QMainWindow):
         toolbar.addWidget(QLabel(" Prompt "))
         toolbar.addWidget(self.prompt_edit)
         self.addToolBar(toolbar)
+        self._build_transport_actions()
+
+    def _build_transport_actions(self) -> None:
+        """The Transport menu (``ui.transport``): window-wide shortcuts, so they also work while
+        the timeline has focus; text fields keep the keys they type with."""
+        transport, menu = self.studio.transport, self.menuBar().addMenu("&Transport")
+        self.studio.last_render = lambda: self.runner.last_output
+        for text, slot, key in (
+                ("&Play / Pause", transport.toggle_play, "Space"),
+                ("Play &Reverse (again: faster)", transport.shuttle_reverse, "J"),
+                ("P&ause", transport.pause, "K"),
+                ("Play &Forward (again: faster)", transport.shuttle_forward, "L"),
+                (None, None, None),
+                ("Previous &Beat", transport.previous_beat, "Left"),
+                ("&Next Beat", transport.next_beat, "Right"),
+                ("Previous &Cut", transport.previous_cut, "Shift+Left"),
+                ("Next Cu&t", transport.next_cut, "Shift+Right"),
+                ("Go to &Start", transport.go_start, "Home"),
+                ("Go to &End", transport.go_end, "End"),
+                (None, None, None)):
+            if text is None:
+                menu.addSeparator()
+            else:
+                self._action(menu, text, slot, key, "project")
+        self._action(menu, "Play Selected C&lip", lambda: self.studio.play_selected_clip() or
+                     self._error("select a clip that has a generated video"), "C", "plan")
 
     def _connect(self) -> None:
         self.welcome.open_song.connect(self.new_project_for_song)
@@ -154,7 +181,6 @@ class MainWindow(QMainWindow):
         self.inspector.script_edited.connect(self.edit_script)
         self.inspector.lock_toggled.connect(self.set_locked)
         self.inspector.regenerate_requested.connect(self.regenerate)
-        self.bridge.progress.connect(lambda *_: self.schedule_refresh())
 
     # ------------------------------------------------------------------ projects
 

@@ -1,16 +1,20 @@
-"""The centre of the studio: the timeline of the open project (and, later, the player above it)."""
+"""The centre of the studio: the player above the timeline of the open project."""
 
 from __future__ import annotations
 
-from typing import Optional
+from pathlib import Path
+from typing import Callable, Optional
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from mvstudio.engine.snapping import SNAP_KINDS, SnapGrid, Snapper
+from mvstudio.engine.timebase import DEFAULT_FPS
 from mvstudio.ui.document import ProjectDocument
+from mvstudio.ui.player import PlayerWidget
 from mvstudio.ui.timeline import TimelineView
+from mvstudio.ui.transport import Marks, Transport
 
 
 class StudioView(QWidget):
@@ -25,13 +29,22 @@ class StudioView(QWidget):
         self.timeline = TimelineView(thumbnail_for=self._thumbnail)
         self.timeline.clip_selected.connect(self.clip_selected)
         self.timeline.cut_drag_finished.connect(self.cut_moved)
+        self._build_player()
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.player)
+        self.splitter.addWidget(self.timeline)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.timeline)
+        layout.addWidget(self.splitter)
 
     def set_document(self, document: Optional[ProjectDocument]) -> None:
         self.document = document
         self._thumbs.clear()
+        self.transport.pause()
+        self.player.unload()
         self.refresh({})
 
     def refresh(self, states: dict[str, str]) -> None:
@@ -40,6 +53,7 @@ class StudioView(QWidget):
         self.timeline.set_clip_states(states)
         self.timeline.set_snap_enabled(set(SNAP_KINDS) if self._snap_on else set())
         self.timeline.refresh()
+        self._refresh_player()
 
     def _waveform(self):
         """The song's peak envelope, computed once per song and cached on the document."""
@@ -92,3 +106,55 @@ class StudioView(QWidget):
         project = self.document.project if self.document else None
         if project and project.song:
             self.timeline.zoom_to(0.0, project.song.duration)
+
+    # ------------------------------------------------------------------ player and transport
+
+    def _build_player(self) -> None:
+        self.last_render: Callable[[], Optional[Path]] = lambda: None  # the window's runner output
+        self.player = PlayerWidget()
+        self.player.attach(self.timeline)
+        self.player.still_for = self._still_at
+        self.transport = Transport(self.player, self)
+        self.transport.speed_changed.connect(self.player.show_speed)
+        self.player.stopped.connect(self.transport.deck_stopped)
+        self.player.play_clicked.connect(self.transport.toggle_play)
+
+    def _refresh_player(self) -> None:
+        project = self.document.project if self.document else None
+        self.transport.set_marks(Marks.of(project))
+        song = project.song if project else None
+        self.player.show_project(project.fps if project else DEFAULT_FPS, self.preview_file(),
+                                 self.document.store.media.path(song.media) if song else None,
+                                 song.title if song else "")
+
+    def _still_at(self, frame: int) -> Optional[Path]:
+        """The still of the clip at ``frame`` (what the player shows while there is no render)."""
+        project = self.document.project if self.document else None
+        clips = project.plan.clips if project and project.plan else []
+        clip = next((c for c in clips if c.start_frame <= frame < c.end_frame), None)
+        asset = project.latest_asset(clip.id, "image") if clip else None
+        return self.document.store.media.path(asset.media) if asset else None
+
+    def preview_file(self) -> Optional[Path]:
+        """The project's preview render: the last render when it is in this project, else
+        ``renders/preview.mp4`` (where ``RunController.preview_path`` puts it); None if absent."""
+        if self.document is None:
+            return None
+        last = self.last_render()
+        if last is not None and last.is_file() and last.is_relative_to(self.document.folder):
+            return last
+        default = self.document.folder / "renders" / "preview.mp4"
+        return default if default.is_file() else None
+
+    def play_selected_clip(self) -> bool:
+        """Play the selected clip's own video from its start; False when it has none yet."""
+        project = self.document.project if self.document else None
+        clip_id = self.selected_clip()
+        asset = project.latest_asset(clip_id, "clip") if project and clip_id else None
+        if asset is None:
+            return False
+        clip = project.plan.clip(clip_id)
+        self.player.show_clip(self.document.store.media.path(asset.media), clip.start_frame,
+                              f"{project.plan.clips.index(clip) + 1} · its own timing")
+        self.transport.play()
+        return True

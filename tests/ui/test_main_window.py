@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import wave
 from pathlib import Path
 
@@ -61,24 +60,36 @@ def test_dropping_an_unreadable_song_reports_it_and_opens_nothing(qtbot, tmp_pat
     assert not (tmp_path / "notes.mvstudio").exists()
 
 
-def test_run_app_opens_the_window_and_returns_when_the_app_quits(qapp, tmp_path):
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
+RUN_APP_SCRIPT = """
+import sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from mvstudio.ui.app import run_app
+from mvstudio.ui.main_window import MainWindow
 
-    from mvstudio.ui.app import run_app
+def look_and_quit():
+    for w in QApplication.topLevelWidgets():
+        if isinstance(w, MainWindow) and w.isVisible():
+            print("TITLE", w.document.project.song.title if w.document else None, flush=True)
+            w.ask_save_changes = lambda: "discard"
+    QApplication.quit()
+
+app = QApplication(sys.argv[:1])
+QTimer.singleShot(500, look_and_quit)
+sys.exit(run_app(sys.argv[1]))
+"""
+
+
+def test_run_app_opens_the_window_and_returns_when_the_app_quits(tmp_path):
+    """In a process of its own: quitting the QApplication ends every later event loop."""
+    import os
+    import subprocess
+    import sys
 
     song = _wav(tmp_path / "song.wav")
-    seen, titles = [], []
-
-    def look_and_quit():
-        seen.extend(w for w in QApplication.topLevelWidgets()
-                    if isinstance(w, MainWindow) and w.isVisible())
-        for w in seen:
-            titles.append(w.document.project.song.title if w.document else None)
-            w.ask_save_changes = lambda: "discard"
-        QApplication.quit()
-
-    QTimer.singleShot(300, look_and_quit)
-    assert run_app(song) == 0
-    assert seen and titles == ["song"]
-    asyncio.set_event_loop(None)
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    result = subprocess.run([sys.executable, "-c", RUN_APP_SCRIPT, str(song)], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "TITLE song" in result.stdout
+    assert (tmp_path / "song.mvstudio" / "project.db").exists()
