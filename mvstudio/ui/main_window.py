@@ -9,7 +9,7 @@ from typing import Optional
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QInputDialog, QLabel, QLineEdit,
+from PySide6.QtWidgets import (QDialog, QDockWidget, QFileDialog, QInputDialog, QLabel, QLineEdit,
                                QMainWindow, QMessageBox, QStackedWidget, QToolBar,
                                QApplication)
 from qasync import asyncSlot
@@ -18,7 +18,9 @@ from mvstudio.engine.errors import MVError
 from mvstudio.engine.store.project_file import project_folder_for
 from mvstudio.ui.bridge import EngineBridge
 from mvstudio.ui.document import ProjectDocument
+from mvstudio.ui.dialogs.settings_dialog import SettingsDialog
 from mvstudio.ui.panels.inspector import Inspector
+from mvstudio.ui.panels.plan_panel import PlanPanel
 from mvstudio.ui.panels.run_panel import RunPanel
 from mvstudio.ui.run_controller import RunController
 from mvstudio.ui.studio_view import StudioView
@@ -51,7 +53,11 @@ class MainWindow(QMainWindow):
 
         self.inspector = Inspector()
         self.run_panel = RunPanel(self.bridge)
-        self._dock("Inspector", self.inspector, Qt.RightDockWidgetArea)
+        self.plan_panel = PlanPanel()
+        inspector_dock = self._dock("Inspector", self.inspector, Qt.RightDockWidgetArea)
+        self.plan_dock = self._dock("Plan", self.plan_panel, Qt.RightDockWidgetArea)
+        self.tabifyDockWidget(inspector_dock, self.plan_dock)
+        inspector_dock.raise_()
         run_dock = self._dock("Run", self.run_panel, Qt.BottomDockWidgetArea)
         self.resizeDocks([run_dock], [190], Qt.Vertical)  # the player and timeline get the room
         self.prompt_edit = QLineEdit(placeholderText="Creative prompt: describe the video")
@@ -121,6 +127,8 @@ class MainWindow(QMainWindow):
         self.snap_action = self._action(edit, "Snap to &Beats", self._toggle_snap, "N", "plan")
         self.snap_action.setCheckable(True)
         self.snap_action.setChecked(True)
+        edit.addSeparator()
+        self._action(edit, "Se&ttings…", self.open_settings, "Ctrl+,")
 
         run = bar.addMenu("&Run")
         for action, key in (("analyse", "Ctrl+1"), ("plan", "Ctrl+2"), ("generate", "Ctrl+3"),
@@ -133,6 +141,9 @@ class MainWindow(QMainWindow):
         self._action(view, "Zoom &In", lambda: self.studio.zoom(0.5), "Ctrl+=", "project")
         self._action(view, "Zoom &Out", lambda: self.studio.zoom(2.0), "Ctrl+-", "project")
         self._action(view, "Zoom to &Fit", self.studio.zoom_fit, "Ctrl+0", "project")
+        plan_toggle = self.plan_dock.toggleViewAction()
+        plan_toggle.setShortcut(QKeySequence("Ctrl+Shift+P"))
+        view.addAction(plan_toggle)
 
         toolbar = QToolBar("Prompt")
         toolbar.setObjectName("prompt-toolbar")
@@ -181,6 +192,7 @@ class MainWindow(QMainWindow):
         self.inspector.script_edited.connect(self.edit_script)
         self.inspector.lock_toggled.connect(self.set_locked)
         self.inspector.regenerate_requested.connect(self.regenerate)
+        self.plan_panel.edit_requested.connect(self.push)
 
     # ------------------------------------------------------------------ projects
 
@@ -200,6 +212,7 @@ class MainWindow(QMainWindow):
             self.pages.setCurrentWidget(self.welcome)
         self.studio.set_document(document)
         self.inspector.show_clip(document.project if document else None, None)
+        self.plan_panel.show_project(document.project if document else None)
         self._update_title()
         self._update_enabled()
         self.welcome.refresh_recent()
@@ -370,6 +383,15 @@ class MainWindow(QMainWindow):
         if self.edit_script(clip_id, {"seed": random.randrange(1, 2**31)}):
             await self.runner.run("generate")
 
+    def settings_dialog(self) -> SettingsDialog:
+        """The settings dialog (a hook: tests drive it without exec())."""
+        return SettingsDialog(parent=self)
+
+    def open_settings(self) -> None:
+        dialog = self.settings_dialog()
+        if dialog.exec() == QDialog.Accepted:
+            self.statusBar().showMessage("Settings saved", 3000)
+
     def undo(self) -> None:
         if self.document:
             self.document.undo_stack.undo()
@@ -425,6 +447,7 @@ class MainWindow(QMainWindow):
 
     def refresh_views(self) -> None:
         self.studio.refresh(self.clip_states())
+        self.plan_panel.show_project(self.document.project if self.document else None)
         self._clip_selected(self.studio.selected_clip())
         self._update_title()
         self._update_enabled()
@@ -467,6 +490,7 @@ class MainWindow(QMainWindow):
             self.undo_action.setText(f"&Undo {stack.undoText()}".rstrip())
             self.redo_action.setText(f"&Redo {stack.redoText()}".rstrip())
         self.run_panel.set_running(self.runner.running_action)
+        self.plan_panel.setEnabled(has_plan and not running)
         if not has_project:
             for button in self.run_panel.buttons.values():
                 button.setEnabled(False)

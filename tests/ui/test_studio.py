@@ -171,3 +171,36 @@ def test_closing_with_unsaved_changes_asks_first(window, song, tmp_path, loop):
     window.close_project()
     assert window.document is None
     assert ProjectDocument.open(document.folder).project.plan is not None
+
+
+def test_plan_panel_edits_are_undoable_and_make_clips_stale(window, song, tmp_path, loop):
+    from mvstudio.engine.edits import set_palette_colour
+
+    document = _project(window, song, tmp_path)
+    assert loop.run_until_complete(window.runner.run("generate")) == "ok"
+    assert set(window.clip_states().values()) == {"fresh"}
+    old = document.project.plan.style.palette[0]
+    window.plan_panel.edit_requested.emit(lambda p: set_palette_colour(p, 0, "#123456"))
+    assert document.project.plan.style.palette[0] == "#123456"
+    assert set(window.clip_states().values()) == {"stale"}, "the palette is in every prompt"
+    assert window.undo_action.text() == "&Undo Change palette colour"
+    window.undo()
+    assert document.project.plan.style.palette[0] == old
+    assert set(window.clip_states().values()) == {"fresh"}
+    window.plan_dock.raise_()
+    shot(window, "6_plan_panel")
+
+
+def test_settings_action_opens_the_dialog(window, monkeypatch):
+    opened = []
+
+    class FakeDialog:
+        def exec(self):
+            opened.append(True)
+            return 0
+
+    monkeypatch.setattr(window, "settings_dialog", lambda: FakeDialog())
+    action = next(a for a in window.actions() if a.text() == "Se&ttings…")
+    assert action.shortcut().toString() == "Ctrl+,"
+    action.trigger()
+    assert opened == [True]

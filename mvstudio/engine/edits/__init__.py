@@ -16,13 +16,19 @@ from mvstudio.engine.edits.base import MAX_SEED, CompositeEdit, Edit, EditError,
 from mvstudio.engine.edits.content import (BEAT_INTENSITIES, MIN_SECTION_SECONDS, SCRIPT_FIELDS,
                                            edit_script, move_section_boundary, relabel_section,
                                            set_locked)
+from mvstudio.engine.edits.plan import (HEX_COLOUR, MAX_PALETTE_COLOURS, STYLE_FIELDS,
+                                        add_character, add_scene, edit_character, edit_scene,
+                                        edit_style, remove_character, remove_scene,
+                                        set_palette_colour)
 from mvstudio.engine.edits.timeline import (MIN_CLIP_SECONDS, USER_CHOICE, cut_range,
                                             merge_with_next, move_cut, preview_cut, set_transition,
                                             split_clip)
 
 __all__ = [
-    "BEAT_INTENSITIES", "MAX_SEED", "MIN_CLIP_SECONDS", "MIN_SECTION_SECONDS", "SCRIPT_FIELDS",
-    "USER_CHOICE", "CompositeEdit", "Edit", "EditError", "NoChange", "cut_range", "edit_script",
-    "merge_with_next", "move_cut", "move_section_boundary", "preview_cut", "relabel_section",
-    "set_locked", "set_transition", "split_clip",
+    "BEAT_INTENSITIES", "HEX_COLOUR", "MAX_PALETTE_COLOURS", "MAX_SEED", "MIN_CLIP_SECONDS",
+    "MIN_SECTION_SECONDS", "SCRIPT_FIELDS", "STYLE_FIELDS", "USER_CHOICE", "CompositeEdit", "Edit",
+    "EditError", "NoChange", "add_character", "add_scene", "cut_range", "edit_character",
+    "edit_scene", "edit_script", "edit_style", "merge_with_next", "move_cut",
+    "move_section_boundary", "preview_cut", "relabel_section", "remove_character", "remove_scene",
+    "set_locked", "set_palette_colour", "set_transition", "split_clip",
 ]
