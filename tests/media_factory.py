@@ -21,6 +21,19 @@ from PIL import Image
 from mvstudio.engine.render.ffmpeg import ffmpeg_exe
 
 
+def write_wav(path: Path, x: np.ndarray, sr: int = 22050) -> Path:
+    """16-bit PCM WAV of float samples in -1..1 (mono ``(n,)`` or multichannel ``(n, ch)``)."""
+    import wave
+
+    pcm = np.clip(np.round(x * 32767), -32768, 32767).astype("<i2")
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1 if pcm.ndim == 1 else pcm.shape[1])
+        w.setsampwidth(2)
+        w.setframerate(sr)
+        w.writeframes(pcm.tobytes())
+    return path
+
+
 def run_ffmpeg_quiet(args: list[str], stdin: bytes | None = None) -> None:
     """Run FFmpeg for test set-up; raises ``CalledProcessError`` with its stderr on failure."""
     quiet = ["-hide_banner", "-loglevel", "error", "-y"] + (["-nostdin"] if stdin is None else [])

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from media_factory import write_wav
 from mvstudio.engine.analysis.analyze import AnalysisSettings, analyze
 from mvstudio.engine.analysis.beats import TEMPO_RANGE, fold_octave
 from mvstudio.engine.analysis.boundaries import clip_boundaries
@@ -24,16 +25,6 @@ from mvstudio.engine.model import ENERGY_LEVELS, SECTION_LABELS, Analysis, ClipB
 from mvstudio.engine.timebase import to_frame
 
 TOL = 0.05  # beat tolerance (s), the PRD's +-50 ms
-
-
-def write_wav(path: Path, x: np.ndarray, sr: int) -> Path:
-    pcm = np.clip(np.round(x * 32767), -32768, 32767).astype("<i2")
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1 if pcm.ndim == 1 else pcm.shape[1])
-        w.setsampwidth(2)
-        w.setframerate(sr)
-        w.writeframes(pcm.tobytes())
-    return path
 
 
 def click_track(path: Path, bpm: float, meter: int = 4, duration: float = 30.0, sr: int = 22050,

@@ -4,27 +4,17 @@ formats and sample rates."""
 from __future__ import annotations
 
 import subprocess
-import wave
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from media_factory import write_wav
 from mvstudio.engine.analysis.analyze import analyze
 from mvstudio.engine.render.ffmpeg import ffmpeg_exe
 
 SR = 22050
 TOL = 0.05
-
-
-def write_wav(path: Path, x: np.ndarray, sr: int = SR) -> Path:
-    pcm = np.clip(np.round(x * 32767), -32768, 32767).astype("<i2")
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1 if pcm.ndim == 1 else pcm.shape[1])
-        w.setsampwidth(2)
-        w.setframerate(sr)
-        w.writeframes(pcm.tobytes())
-    return path
 
 
 def _note(freq: float, seconds: float, sr: int, decay: float, harmonics: int = 6) -> np.ndarray:

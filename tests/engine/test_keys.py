@@ -7,9 +7,9 @@ import logging
 import keyring
 import keyring.errors
 import pytest
-from keyring.backend import KeyringBackend
 from keyring.backends import chainer, fail
 
+from fakes.memory_keyring import MemoryKeyring
 from mvstudio.engine import keys
 from mvstudio.engine.errors import StoreError
 from mvstudio.engine.keys import (KeyringUnavailable, delete_key, get_key, key_source,
@@ -21,27 +21,6 @@ from mvstudio.engine.userdirs import config_dir
 
 OPENAI = "sk-test-0123456789abcdef9f2c"
 REPLICATE = "r8_ABCDEFGHIJKLMNOPQRSTUV42"
-
-
-class MemoryKeyring(KeyringBackend):
-    """A keyring that lives in a dict (never discovered as a real backend)."""
-
-    priority = 1
-    viable = False
-
-    def __init__(self):
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service, username):
-        return self.store.get((service, username))
-
-    def set_password(self, service, username, password):
-        self.store[(service, username)] = password
-
-    def delete_password(self, service, username):
-        if self.store.pop((service, username), None) is None:
-            raise keyring.errors.PasswordDeleteError("not found")
 
 
 class LockedKeyring(MemoryKeyring):
