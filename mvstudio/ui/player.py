@@ -161,8 +161,8 @@ class PlayerWidget(QWidget):
 
     def _build_media(self) -> None:
         self.media = QMediaPlayer(self)
-        self.audio = QAudioOutput(self)
-        self.media.setAudioOutput(self.audio)
+        self.audio = None
+        self._attach_audio()
         self.sink = QVideoSink(self)
         self.media.setVideoSink(self.sink)
         self.sink.videoFrameChanged.connect(self._on_video_frame)
@@ -170,7 +170,15 @@ class PlayerWidget(QWidget):
         self.media.playbackStateChanged.connect(self._on_playback_state)
         self.media.errorOccurred.connect(self._on_error)
         self._devices = QMediaDevices(self)
+        self._devices.audioOutputsChanged.connect(self._attach_audio)
         self._devices.audioOutputsChanged.connect(self._update_status)
+
+    def _attach_audio(self) -> None:
+        """Sound only where there is a device: Qt's FFmpeg backend can hang in stop()/setSource()
+        with an audio output and no device behind it (seen on headless Linux)."""
+        if self.audio is None and QMediaDevices.audioOutputs():
+            self.audio = QAudioOutput(self)
+            self.media.setAudioOutput(self.audio)
 
     # ------------------------------------------------------------------ public API
 

@@ -13,6 +13,7 @@ from mvstudio.engine.snapping import SNAP_KINDS, SnapGrid, Snapper
 from mvstudio.engine.timebase import DEFAULT_FPS
 from mvstudio.ui.document import ProjectDocument
 from mvstudio.ui.player import PlayerWidget
+from mvstudio.ui.thumbnails import ThumbnailCache
 from mvstudio.ui.timeline import TimelineView
 from mvstudio.ui.transport import Marks, Transport
 
@@ -25,7 +26,8 @@ class StudioView(QWidget):
         super().__init__(parent)
         self.document: Optional[ProjectDocument] = None
         self._snap_on = True
-        self._thumbs: dict[str, tuple[str, QPixmap]] = {}
+        self._thumbs = ThumbnailCache(self)
+        self._thumbs.ready.connect(self._thumbnail_ready)
         self.timeline = TimelineView(thumbnail_for=self._thumbnail)
         self.timeline.clip_selected.connect(self.clip_selected)
         self.timeline.cut_drag_finished.connect(self.cut_moved)
@@ -73,12 +75,13 @@ class StudioView(QWidget):
         asset = project.latest_asset(clip_id, "image") if project else None
         if asset is None:
             return None
-        cached = self._thumbs.get(clip_id)
-        if cached is None or cached[0] != asset.media:
-            pixmap = QPixmap(str(self.document.store.media.path(asset.media)))
-            cached = (asset.media, pixmap.scaledToHeight(96) if not pixmap.isNull() else pixmap)
-            self._thumbs[clip_id] = cached
-        return cached[1]
+        store = self.document.store
+        return self._thumbs.get(clip_id, asset.media, lambda: store.media.path(asset.media))
+
+    def _thumbnail_ready(self, clip_id: str) -> None:
+        lane = self.timeline.lanes["clips"]
+        lane.forget_thumbnails({clip_id})
+        lane.update()
 
     def snapper(self) -> Optional[Snapper]:
         project = self.document.project if self.document else None

@@ -204,3 +204,15 @@ def test_settings_action_opens_the_dialog(window, monkeypatch):
     assert action.shortcut().toString() == "Ctrl+,"
     action.trigger()
     assert opened == [True]
+
+
+def test_thumbnails_arrive_from_a_worker_and_show_on_the_timeline(window, song, tmp_path, loop,
+                                                                  qtbot):
+    document = _project(window, song, tmp_path)
+    assert loop.run_until_complete(window.runner.run("generate")) == "ok"
+    clip = document.project.plan.clips[0]
+    studio = window.studio
+    first = studio._thumbnail(clip.id)  # the first ask starts the worker (or finds it cached)
+    qtbot.waitUntil(lambda: studio._thumbnail(clip.id) is not None, timeout=5000)
+    pixmap = studio._thumbnail(clip.id)
+    assert pixmap.height() == 96 and (first is None or first.cacheKey() == pixmap.cacheKey())
