@@ -156,7 +156,7 @@ class Pipeline:
     async def _make_image(self, clip: ClipScript, workdir: Path, cancel: CancelToken) -> None:
         wanted = self.image_hash(clip)
         result = await self.providers.images.generate(self.image_request(clip), workdir, cancel)
-        self._record(clip.id, "image", wanted, result)
+        await self._record(clip.id, "image", wanted, result)
 
     # ------------------------------------------------------------------ clips
 
@@ -198,7 +198,7 @@ class Pipeline:
             raise ProviderError(f"clip {clip.id} has no still to animate")
         wanted = self.clip_hash(clip)
         result = await self.providers.clips.generate(request, workdir, cancel)
-        self._record(clip.id, "clip", wanted, result)
+        await self._record(clip.id, "clip", wanted, result)
 
     # ------------------------------------------------------------------ render
 
@@ -257,8 +257,10 @@ class Pipeline:
             shutil.rmtree(workdir, ignore_errors=True)
         reporter.finish(f"{len(items)} made")
 
-    def _record(self, owner: str, kind: str, wanted: str, result) -> None:
-        media = self.store.media.adopt(result.path, result.path.suffix.lstrip("."))
+    async def _record(self, owner: str, kind: str, wanted: str, result) -> None:
+        """Move the result into the media store (hashing and copying off the loop) and record it."""
+        media = await asyncio.to_thread(self.store.media.adopt, result.path,
+                                        result.path.suffix.lstrip("."))
         asset = Asset(kind=kind, owner=owner, media=media, input_hash=wanted,
                       provider=result.provider, model=result.model, cost=result.cost,
                       width=result.width, height=result.height, duration=result.duration,
