@@ -26,6 +26,7 @@ class StudioView(QWidget):
         super().__init__(parent)
         self.document: Optional[ProjectDocument] = None
         self._snap_on = True
+        self._shown: tuple = (None, None)  # the (project, waveform) the timeline was given
         self._thumbs = ThumbnailCache(self)
         self._thumbs.ready.connect(self._thumbnail_ready)
         self.timeline = TimelineView(thumbnail_for=self._thumbnail)
@@ -51,7 +52,10 @@ class StudioView(QWidget):
 
     def refresh(self, states: dict[str, str]) -> None:
         project = self.document.project if self.document else None
-        self.timeline.set_project(project, self._waveform())
+        waveform = self._waveform()
+        if project is not self._shown[0] or waveform is not self._shown[1]:  # new project or song
+            self._shown = (project, waveform)
+            self.timeline.set_project(project, waveform)
         self.timeline.set_clip_states(states)
         self.timeline.set_snap_enabled(set(SNAP_KINDS) if self._snap_on else set())
         self.timeline.refresh()
