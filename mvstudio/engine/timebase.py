@@ -14,7 +14,15 @@ DEFAULT_FPS = 30
 
 
 def to_frame(seconds: float | Fraction, fps: int = DEFAULT_FPS) -> int:
-    """The frame whose start is nearest to ``seconds`` (halves round up)."""
+    """The frame whose start is nearest to ``seconds`` (halves round up).
+
+    Exact: floats take a fast path unless they sit within a hair of a half frame, where the
+    rounding is decided in exact rational arithmetic."""
+    if isinstance(seconds, float) and isinstance(fps, int):
+        scaled = seconds * fps
+        frame = math.floor(scaled + 0.5)
+        if abs(scaled + 0.5 - frame) > 1e-6 and abs(scaled + 0.5 - frame - 1) > 1e-6:
+            return frame
     return math.floor(Fraction(seconds) * fps + Fraction(1, 2))
 
 

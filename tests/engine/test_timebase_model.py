@@ -77,3 +77,21 @@ def test_fresh_asset_matches_only_current_inputs():
     assert project.fresh_asset(owner, "clip", "h-old").media == "old.mp4"
     assert project.fresh_asset(owner, "clip", "h-other") is None
     assert project.latest_asset(owner, "clip").media == "new.mp4"
+
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@given(st.floats(min_value=0, max_value=3600, allow_nan=False), st.sampled_from([24, 25, 30, 60]))
+def test_fast_float_path_rounds_exactly_like_rational_arithmetic(seconds, fps):
+    import math
+    assert to_frame(seconds, fps) == math.floor(Fraction(seconds) * fps + Fraction(1, 2))
+
+
+def test_floats_on_and_near_half_frames_round_exactly():
+    import math
+    for frame in range(0, 3000, 7):
+        half = (frame + 0.5) / 30
+        for x in (half, math.nextafter(half, 0), math.nextafter(half, 1e9)):
+            assert to_frame(x, 30) == math.floor(Fraction(x) * 30 + Fraction(1, 2))
