@@ -34,6 +34,12 @@ def write_wav(path: Path, x: np.ndarray, sr: int = 22050) -> Path:
     return path
 
 
+def tone_wav(path: Path, seconds: float = 3.0, sr: int = 22050, freq: float = 220.0) -> Path:
+    """A quiet sine tone as a 16-bit mono WAV (a valid, beatless song)."""
+    t = np.arange(int(seconds * sr)) / sr
+    return write_wav(path, 0.3 * np.sin(2 * np.pi * freq * t), sr)
+
+
 def run_ffmpeg_quiet(args: list[str], stdin: bytes | None = None) -> None:
     """Run FFmpeg for test set-up; raises ``CalledProcessError`` with its stderr on failure."""
     quiet = ["-hide_banner", "-loglevel", "error", "-y"] + (["-nostdin"] if stdin is None else [])

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import wave
 from pathlib import Path
 
-import numpy as np
 import openai
 import pytest
 from fakes.openai_server import FakeOpenAI, Reply, error_body
 
+from media_factory import tone_wav
 from mvstudio.engine.analysis.cache import AnalysisCache
 from mvstudio.engine.analysis.lyrics import align_lyrics, lines_from_transcript, song_lyrics
 from mvstudio.engine.errors import Cancelled, InputError, ProviderError
@@ -28,16 +27,7 @@ def fake():
 
 @pytest.fixture(scope="module")
 def song(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("lyrics") / "song.wav"
-    sr = 16000
-    t = np.arange(3 * sr) / sr
-    pcm = (0.3 * np.sin(2 * np.pi * 220 * t) * 32767).astype("<i2")
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(sr)
-        w.writeframes(pcm.tobytes())
-    return path
+    return tone_wav(tmp_path_factory.mktemp("lyrics") / "song.wav", seconds=3.0, sr=16000)
 
 
 def transcriber(fake: FakeOpenAI, sleeps: list[float], **kw) -> OpenAITranscriber:

@@ -4,24 +4,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import wave
 
-import numpy as np
 import pytest
 
+from media_factory import tone_wav
 from mvstudio.cli import main
 from mvstudio.engine.analysis import audio_io
 
 
 def _wav(path, seconds=3.0, sr=22050):
-    t = np.arange(int(seconds * sr)) / sr
-    data = (np.sin(2 * np.pi * 220 * t) * 0.3 * 32767).astype("<i2")
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(sr)
-        w.writeframes(data.tobytes())
-    return path
+    return tone_wav(path, seconds, sr)
 
 
 def _run(capsys, args):
