@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 from collections import deque
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Callable
+
+from fakes.loopback import LoopbackServer
 
 from fakes.openai_server import Reply, error_body
 
@@ -52,7 +53,7 @@ def replicate_error(status: int, key: str) -> dict:
     return {"title": "Error", "detail": f"HTTP {status}", "status": status}
 
 
-class FakeKeyServer:
+class FakeKeyServer(LoopbackServer):
     """One provider's key-check route on 127.0.0.1 (see module doc)."""
 
     def __init__(self, route: str, ok_body: dict, error: Callable[[int, str], dict], key: str,
@@ -62,10 +63,7 @@ class FakeKeyServer:
         self.prefix = prefix  # the part of the route the client's base_url carries
         self.requests: list[dict[str, str]] = []  # headers of each request, lower-case names
         self._replies: deque[Reply] = deque()
-        self._closing = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
+        self._serve(self._handler(), "fake-key-server")
 
     @classmethod
     def openai(cls) -> "FakeKeyServer":
@@ -77,21 +75,10 @@ class FakeKeyServer:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}{self.prefix}"
+        return f"http://127.0.0.1:{self.port}{self.prefix}"
 
     def script(self, *replies: Reply) -> None:
         self._replies.extend(replies)
-
-    def close(self) -> None:
-        self._closing.set()
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> "FakeKeyServer":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def _answer(self, path: str, auth: str) -> tuple[Reply, Any]:
         token = auth[7:] if auth.startswith("Bearer ") else ""

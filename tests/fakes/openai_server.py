@@ -28,8 +28,10 @@ import threading
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Optional
+
+from fakes.loopback import LoopbackServer
 
 DEFAULT_KEY = "sk-test-fake-0123456789abcdef"
 
@@ -105,7 +107,7 @@ def example_for_schema(schema: dict, defs: Optional[dict] = None) -> Any:
             "boolean": False, "null": None}.get(kind, None)
 
 
-class FakeOpenAI:
+class FakeOpenAI(LoopbackServer):
     """The fake server (see module doc).  Starts on construction; ``close()`` or ``with``."""
 
     TRANSCRIPTIONS = "/v1/audio/transcriptions"
@@ -119,18 +121,9 @@ class FakeOpenAI:
         self.requests: list[Request] = []
         self._queues: dict[str, deque[Reply]] = defaultdict(deque)
         self._lock = threading.Lock()
-        self._closing = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
-                                        name="fake-openai")
-        self._thread.start()
+        self._serve(self._handler_class(), "fake-openai")
 
     # ------------------------------------------------------------------ control
-
-    @property
-    def port(self) -> int:
-        return self._server.server_address[1]
 
     @property
     def base_url(self) -> str:
@@ -147,17 +140,6 @@ class FakeOpenAI:
     def requests_to(self, route: str) -> list[Request]:
         with self._lock:
             return [r for r in self.requests if r.path == route]
-
-    def close(self) -> None:
-        self._closing.set()
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> "FakeOpenAI":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # ------------------------------------------------------------------ answers
 
