@@ -21,7 +21,7 @@ from mvstudio.engine.analysis.analyze import AnalysisSettings, analyze, settings
 from mvstudio.engine.analysis.cache import AnalysisCache, analyze_cached
 from mvstudio.engine.analysis.corrections import apply_corrections, corrections_hash
 from mvstudio.engine.errors import MVError, ProviderError
-from mvstudio.engine.events import CancelToken, Notice, Sink, StageReporter, null_sink
+from mvstudio.engine.events import CancelToken, Sink, StageReporter, null_sink
 from mvstudio.engine.generation.local_clips import LocalClipMaker
 from mvstudio.engine.generation.local_images import LocalStillMaker
 from mvstudio.engine.generation.photos import PhotoStills
@@ -275,6 +275,3 @@ class Pipeline:
             self.project.modified = time.time()
             self.store.save(self.project)
         self.on_change(what)
-
-    def notice(self, message: str, stage: str = "") -> None:
-        self.sink(Notice(message, stage))

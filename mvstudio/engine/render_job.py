@@ -79,8 +79,7 @@ def _open_or_create(job: RenderJob, folder: Path) -> tuple[ProjectFile, Project]
     if (folder / "project.db").exists():
         store = open_project(folder)
         project = store.load()
-        if project.prompt != job.prompt:
-            project.prompt = job.prompt
+        project.prompt = job.prompt
         return store, project
     project = Project(name=job.song.stem, prompt=job.prompt, fps=job.fps, width=job.width,
                       height=job.height, created=time.time())

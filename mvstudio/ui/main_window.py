@@ -446,9 +446,10 @@ class MainWindow(QMainWindow):
             self._refresh_timer.start()
 
     def refresh_views(self) -> None:
-        self.studio.refresh(self.clip_states())
+        states = self.clip_states()
+        self.studio.refresh(states)
         self.plan_panel.show_project(self.document.project if self.document else None)
-        self._clip_selected(self.studio.selected_clip())
+        self._show_in_inspector(self.studio.selected_clip(), states)
         self._update_title()
         self._update_enabled()
 
@@ -462,11 +463,13 @@ class MainWindow(QMainWindow):
                 for c in self.document.project.plan.clips}
 
     def _clip_selected(self, clip_id: Optional[str]) -> None:
+        self._show_in_inspector(clip_id, self.clip_states())
+
+    def _show_in_inspector(self, clip_id: Optional[str], states: dict[str, str]) -> None:
         project = self.document.project if self.document else None
         clip = None
         if project and project.plan and clip_id:
             clip = next((c for c in project.plan.clips if c.id == clip_id), None)
-        states = self.clip_states() if clip else {}
         self.inspector.show_clip(project, clip, states.get(clip_id, ""),
                                  self.runner.providers().clips.name if clip else "")
 
