@@ -313,7 +313,12 @@ class Project:
     created: float = 0.0
     modified: float = 0.0
     corrections: AnalysisCorrections = field(default_factory=AnalysisCorrections)
+    raw_analysis: Optional[Analysis] = None  # before the corrections; None: ``analysis`` is raw
     id: str = field(default_factory=lambda: new_id("proj"))
+
+    def uncorrected_analysis(self) -> Optional[Analysis]:
+        """The analysis as measured, before the user's corrections."""
+        return self.raw_analysis if self.raw_analysis is not None else self.analysis
 
     def assets_for(self, owner: str, kind: str) -> list[Asset]:
         return [a for a in self.assets if a.owner == owner and a.kind == kind]

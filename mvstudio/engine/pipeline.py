@@ -29,6 +29,7 @@ from mvstudio.engine.generation.protocols import (ClipRequest, ImageGenerator, I
                                                   Planner, VideoGenerator)
 from mvstudio.engine.hashing import input_hash
 from mvstudio.engine.model import Asset, ClipScript, Project, check_consistency
+from mvstudio.engine.planning.basis import plan_basis
 from mvstudio.engine.planning.prompts import build_prompt
 from mvstudio.engine.planning.rules import RulePlanner
 from mvstudio.engine.render.compose import RenderReport, render_timeline
@@ -96,7 +97,11 @@ class Pipeline:
                 and current.audio_hash == song_hash \
                 and current.corrections_hash == corrections_hash(project.corrections):
             return
-        if self.options.analysis_cache:  # the raw analysis; corrections are applied on top
+        kept = project.uncorrected_analysis()
+        if kept is not None and kept.settings_hash == settings_hash(settings, project.fps) \
+                and kept.audio_hash == song_hash and not kept.corrections_hash:
+            raw = kept  # only the corrections changed
+        elif self.options.analysis_cache:  # the raw analysis; corrections are applied on top
             raw, _ = await asyncio.to_thread(analyze_cached, song_path, project.fps, settings,
                                              self.sink, self.cancel, AnalysisCache())
         else:
@@ -105,6 +110,7 @@ class Pipeline:
         if current is not None and current.audio_hash == raw.audio_hash and not raw.lyrics:
             raw.lyrics = current.lyrics  # lyrics depend on the audio only
         project.analysis = apply_corrections(raw, project.corrections, settings)
+        project.raw_analysis = None if project.analysis is raw else raw
         self._changed("analysis")
 
     # ------------------------------------------------------------------ plan
@@ -112,23 +118,18 @@ class Pipeline:
     async def plan(self) -> None:
         project = self.project
         assert project.analysis is not None, "analyse before planning"
-        if project.plan is not None and project.plan.basis == self._plan_basis():
+        if project.plan is not None and project.plan.basis == plan_basis(project):
             return
         reporter = StageReporter(self.sink, "plan")
         reporter.start(f"planning with {self.providers.planner.name}")
         plan = await self.providers.planner.plan(project.analysis, project.prompt, self.options.seed)
-        plan.basis = self._plan_basis()
+        plan.basis = plan_basis(project)
         project.plan = plan
         problems = check_consistency(project)
         if problems:
             raise ProviderError(f"the planner made an inconsistent plan: {problems[0].message}")
         self._changed("plan")
         reporter.finish(f"{len(plan.clips)} clips")
-
-    def _plan_basis(self) -> str:
-        """A plan is fresh while it was made from this analysis and prompt."""
-        analysis = self.project.analysis
-        return input_hash("plan", analysis.id if analysis else "", self.project.prompt)
 
     # ------------------------------------------------------------------ stills
 

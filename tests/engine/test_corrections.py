@@ -201,7 +201,7 @@ def test_a_version_3_project_opens_with_no_corrections(tmp_path, monkeypatch):
     assert "corrections" not in db.table("project").columns_dict
     db.close()
     with open_project(folder) as pf:
-        assert migrations.schema_version(pf.db) == migrations.SCHEMA_VERSION == 4
+        assert migrations.schema_version(pf.db) == migrations.SCHEMA_VERSION == 5
         project = pf.load()
     assert project.name == "old" and project.corrections == AnalysisCorrections()
     assert (folder / "project.db.v3.bak").exists()
@@ -220,8 +220,9 @@ def test_pipeline_applies_corrections_and_they_survive_reanalysis(tmp_path):
 
     project.corrections = AnalysisCorrections(tempo_bpm=60.0,
                                               relabels=[relabel_section(raw, 0, "instrumental")])
-    asyncio.run(pipeline.analyse())  # corrections changed: re-applied on the cached raw analysis
+    asyncio.run(pipeline.analyse())  # corrections changed: re-applied on the kept raw analysis
     corrected = project.analysis
+    assert project.raw_analysis is raw and project.uncorrected_analysis() is raw
     assert corrected.bpm == 60.0 and corrected.sections[0].label == "instrumental"
     assert np.allclose(np.diff(corrected.beats), 2 * np.median(np.diff(raw.beats)), atol=0.03)
     check_document(corrected)
@@ -239,7 +240,35 @@ def test_pipeline_applies_corrections_and_they_survive_reanalysis(tmp_path):
     store.save(project)
     store.close()
     with open_project(tmp_path / "c.mvstudio") as pf:
-        assert pf.load().corrections == project.corrections
+        loaded = pf.load()
+    assert loaded.corrections == project.corrections
+    assert loaded.raw_analysis == project.raw_analysis and loaded.raw_analysis.bpm != 60.0
+
+
+def test_corrections_reapply_without_decoding_the_song_again(tmp_path, monkeypatch):
+    song = tmp_path / "song.wav"
+    synthesize_demo(song, duration=12.0, bpm=120.0)
+    project = Project(name="c", prompt="p", created=time.time())
+    store = create_project(tmp_path / "c.mvstudio", project)
+    project.song = store.import_song(song)
+    pipeline = Pipeline(store, project, offline_providers(),
+                        options=PipelineOptions(analysis_cache=False))
+    asyncio.run(pipeline.analyse())
+    raw = project.analysis
+    assert project.raw_analysis is None  # nothing corrected: the analysis is the raw one
+
+    def no_analysis(*_a, **_k):
+        raise AssertionError("the song was analysed again")
+
+    monkeypatch.setattr("mvstudio.engine.pipeline.analyze", no_analysis)
+    project.corrections = AnalysisCorrections(phase_shift_ms=100.0)
+    asyncio.run(pipeline.analyse())
+    assert project.raw_analysis is raw
+    assert np.allclose(project.analysis.beats[:3], [b + 0.1 for b in raw.beats[:3]])
+    project.corrections = AnalysisCorrections()
+    asyncio.run(pipeline.analyse())
+    assert project.analysis is raw and project.raw_analysis is None
+    store.close()
 
 
 def test_clip_length_is_capped_by_the_video_model():

@@ -5,11 +5,11 @@ never edited: a schema change is a new function appended to the list.  Each migr
 own transaction together with the row that records it in ``schema_version``, so a failure leaves
 the file at the last complete version.
 
-Schema (version 4)::
+Schema (version 5)::
 
     schema_version(version PK, applied)
     project(id PK, name, prompt, fps, width, height, settings JSON, created, modified, saved_by,
-            corrections JSON)
+            corrections JSON, raw_analysis JSON)
     song(title, media, duration, source_path)                       -- at most one row
     analysis(id PK, audio_hash, settings_hash, fps, duration, bpm, data JSON)   -- one row
     plan(id PK, summary, origin, notes JSON, style JSON, basis)      -- one row
@@ -86,7 +86,13 @@ def _v4_analysis_corrections(db: sqlite_utils.Database) -> None:
     db.table("project").add_column("corrections", str, not_null_default="{}")
 
 
-MIGRATIONS: list[Migration] = [_v1_initial, _v2_lookups, _v3_plan_basis, _v4_analysis_corrections]
+def _v5_raw_analysis(db: sqlite_utils.Database) -> None:
+    """Keep the analysis as measured beside the corrected one, so corrections can be re-applied."""
+    db.table("project").add_column("raw_analysis", str)
+
+
+MIGRATIONS: list[Migration] = [_v1_initial, _v2_lookups, _v3_plan_basis, _v4_analysis_corrections,
+                               _v5_raw_analysis]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
