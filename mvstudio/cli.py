@@ -188,15 +188,14 @@ def _analyze(args: argparse.Namespace) -> int:
 
 def _transcriber():
     """OpenAI transcription (key from the keyring or OPENAI_API_KEY; OPENAI_BASE_URL honoured)."""
+    from mvstudio.engine.analysis.lyrics import keyed_transcriber
     from mvstudio.engine.errors import InputError
-    from mvstudio.engine.generation.openai_transcriber import OpenAITranscriber
-    from mvstudio.engine.keys import get_key
 
-    key = get_key("openai")
-    if not key:
+    transcriber = keyed_transcriber()
+    if transcriber is None:
         raise InputError("--lyrics needs an OpenAI API key: store it in the app's settings or set "
                          "OPENAI_API_KEY")
-    return OpenAITranscriber(key)
+    return transcriber
 
 
 def _app(project: Optional[Path]) -> int:

@@ -6,7 +6,8 @@ import sys
 import time
 from typing import TextIO
 
-from mvstudio.engine.events import Event, Notice, Progress, StageFinished, StageStarted
+from mvstudio.engine.events import (Event, ItemFailed, Notice, Progress, StageFinished,
+                                    StageStarted)
 
 STAGE_NAMES = {"analyse": "Analysing", "plan": "Planning", "images": "Stills", "clips": "Clips",
                "render": "Rendering"}
@@ -40,6 +41,8 @@ class ProgressBar:
                        (f" ({event.message})" if event.message else ""))
         elif isinstance(event, Notice):
             self._line(f"note: {event.message}")
+        elif isinstance(event, ItemFailed):
+            self._line(f"{event.label or event.item} failed: {event.message}")
 
     def _progress(self, event: Progress) -> None:
         pct = int(event.fraction * 100)

@@ -28,6 +28,14 @@ class ProviderError(MVError):
     """A generation provider (local or cloud) failed."""
 
 
+class ItemsFailed(ProviderError):
+    """Some items of a stage failed while the others were made; ``failures``: item id -> reason."""
+
+    def __init__(self, message: str, failures: dict[str, str]):
+        super().__init__(message)
+        self.failures = dict(failures)
+
+
 class Cancelled(MVError):
     """The user cancelled the running job."""
 

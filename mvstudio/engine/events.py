@@ -28,7 +28,7 @@ class Progress:
     fraction: float
     message: str = ""
     eta: Optional[float] = None
-    item: Optional[str] = None
+    item: Optional[str] = None  # set when this progress is ``item`` having been made
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,25 @@ class Notice:
     level: str = "info"
 
 
-Event = StageStarted | Progress | StageFinished | Notice
+@dataclass(frozen=True)
+class ItemStarted:
+    """One item of ``stage`` (a clip's still or video; ``item`` is the clip id) is being made."""
+
+    stage: str
+    item: str
+
+
+@dataclass(frozen=True)
+class ItemFailed:
+    """One item of ``stage`` failed; the stage goes on with the others.  ``label``: "clip 3"."""
+
+    stage: str
+    item: str
+    message: str
+    label: str = ""
+
+
+Event = StageStarted | Progress | StageFinished | Notice | ItemStarted | ItemFailed
 Sink = Callable[[Event], None]
 
 

@@ -80,7 +80,12 @@ class ClipBoundary:
 
 @dataclass
 class Analysis:
-    """What the song is: tempo, beats, bars, sections, energy, mood, lyrics, proposed clip slots."""
+    """What the song is: tempo, beats, bars, sections, energy, mood, lyrics, proposed clip slots.
+
+    ``confidence_curve`` says how well the music supports each beat (``analysis.confidence``);
+    ``lyrics`` are what the timeline shows: the ``transcript``, or the user's pasted text timed by
+    it (or, without a transcript, spread over the sung sections: ``analysis.lyrics``).
+    """
 
     duration: float
     bpm: float
@@ -103,6 +108,8 @@ class Analysis:
     tempo_curve: list[float] = field(default_factory=list)  # local BPM at each beat
     tempo_stability: float = 0.0  # share of beats within 4% of the median tempo
     corrections_hash: str = ""  # hash of the user corrections applied ("" = none)
+    confidence_curve: list[float] = field(default_factory=list)  # 0-1 per beat ([] = unknown)
+    transcript: Optional[list[LyricLine]] = None  # what a transcriber heard (None: not asked)
     id: str = field(default_factory=lambda: new_id("ana"))
 
     @property

@@ -20,23 +20,30 @@ from typing import Callable, Optional
 from mvstudio.engine.analysis.analyze import AnalysisSettings, analyze, settings_hash
 from mvstudio.engine.analysis.cache import AnalysisCache, analyze_cached
 from mvstudio.engine.analysis.corrections import apply_corrections, corrections_hash
-from mvstudio.engine.errors import MVError, ProviderError
-from mvstudio.engine.events import CancelToken, Sink, StageReporter, null_sink
+from mvstudio.engine.errors import Cancelled, InputError, ItemsFailed, MVError, ProviderError
+from mvstudio.engine.events import (CancelToken, ItemFailed, ItemStarted, Notice, Sink,
+                                    StageReporter, null_sink)
 from mvstudio.engine.generation.local_clips import LocalClipMaker
 from mvstudio.engine.generation.local_images import LocalStillMaker
 from mvstudio.engine.generation.photos import PhotoStills
 from mvstudio.engine.generation.protocols import (ClipRequest, ImageGenerator, ImageRequest,
-                                                  Planner, VideoGenerator)
+                                                  Planner, Transcriber, VideoGenerator)
 from mvstudio.engine.hashing import input_hash
 from mvstudio.engine.model import Asset, ClipScript, Project, check_consistency
 from mvstudio.engine.planning.basis import plan_basis
 from mvstudio.engine.planning.prompts import build_prompt
+from mvstudio.engine.planning.replan import merge_replan
 from mvstudio.engine.planning.rules import RulePlanner
+from mvstudio.engine.planning.spend import Spend
 from mvstudio.engine.render.compose import RenderReport, render_timeline
+from mvstudio.engine.store.ledger import record_spend
 from mvstudio.engine.store.project_file import ProjectFile
 
 STAGES = ("analyse", "plan", "images", "clips", "render")
 CAMERA_MOVES = ("zoom_in", "pan_right", "zoom_out", "pan_left", "push_diagonal", "pan_up")
+ITEM_NOUNS = {"images": "stills", "clips": "clips"}  # what a stage makes, for messages
+OWN_PICTURE = "own-picture/1"  # how a user's picture becomes a still (bump when that changes)
+SUMMARY_REASONS = 3  # failure reasons spelled out in a stage's summary error
 
 
 @dataclass
@@ -58,6 +65,9 @@ class PipelineOptions:
     seed: int = 0
     analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
     analysis_cache: bool = True  # reuse analyses of the same audio and settings (user cache)
+    # lyrics: called when the song is to be transcribed; None (headless) never transcribes, a
+    # callable returning None (no key) skips with a notice (``analysis.lyrics.keyed_transcriber``)
+    transcriber: Optional[Callable[[], Optional[Transcriber]]] = None
 
 
 def camera_move(clip: ClipScript) -> str:
@@ -82,10 +92,18 @@ class Pipeline:
         self.sink, self.cancel = sink, cancel or CancelToken()
         self.options = options or PipelineOptions()
         self.save_document, self.on_change = save_document, on_change
+        self.failures: dict[str, str] = {}  # clip id -> why its still or video failed this run
 
     # ------------------------------------------------------------------ analyse
 
-    async def analyse(self) -> None:
+    async def analyse(self, lyrics: bool = False) -> None:
+        """Analyse the song where stale; a new analysis is transcribed (``lyrics``: even one that
+        was fresh, as the app's Analyse asks), see ``lyrics``."""
+        if await self._analyse_song() or lyrics:
+            await self.lyrics()
+
+    async def _analyse_song(self) -> bool:
+        """True when a new analysis was made."""
         project = self.project
         if project.song is None:
             raise MVError("the project has no song")
@@ -96,7 +114,7 @@ class Pipeline:
         if current and current.settings_hash == settings_hash(settings, project.fps) \
                 and current.audio_hash == song_hash \
                 and current.corrections_hash == corrections_hash(project.corrections):
-            return
+            return False
         kept = project.uncorrected_analysis()
         if kept is not None and kept.settings_hash == settings_hash(settings, project.fps) \
                 and kept.audio_hash == song_hash and not kept.corrections_hash:
@@ -107,10 +125,45 @@ class Pipeline:
         else:
             raw = await asyncio.to_thread(analyze, song_path, project.fps, settings, self.sink,
                                           self.cancel)
-        if current is not None and current.audio_hash == raw.audio_hash and not raw.lyrics:
-            raw.lyrics = current.lyrics  # lyrics depend on the audio only
+        if current is not None and current.audio_hash == raw.audio_hash and not raw.lyrics \
+                and raw.transcript is None:  # lyrics depend on the audio only
+            raw.lyrics, raw.transcript = current.lyrics, current.transcript
         project.analysis = apply_corrections(raw, project.corrections, settings)
         project.raw_analysis = None if project.analysis is raw else raw
+        self._changed("analysis")
+        return True
+
+    async def lyrics(self) -> None:
+        """Transcribe the song once, if a transcriber is set up and the project wants lyrics
+        (setting ``lyrics``, default on), and time the pasted lyrics by what was heard.
+
+        Never fails the analysis: no key is an info notice, a failed transcription (after the
+        transcriber's retries) a one-line warning; the beats and sections stay.
+        """
+        from mvstudio.engine.analysis.lyrics import record_transcript, song_lyrics
+
+        project, factory = self.project, self.options.transcriber
+        if factory is None or project.analysis is None or project.analysis.transcript is not None:
+            return
+        if not project.settings.get("lyrics", True):
+            self.sink(Notice("lyrics skipped: transcription is off for this project", "analyse"))
+            return
+        transcriber = factory()
+        if transcriber is None:
+            self.sink(Notice("lyrics skipped: no OpenAI API key (add one in Settings to "
+                             "transcribe the lyrics)", "analyse"))
+            return
+        try:
+            heard = await song_lyrics(
+                self.store.media.path(project.song.media), transcriber,
+                audio_hash=project.analysis.audio_hash, cancel=self.cancel,
+                cache=AnalysisCache() if self.options.analysis_cache else None)
+        except Cancelled:
+            raise
+        except MVError as exc:
+            self.sink(Notice(f"lyrics not transcribed: {exc}", "analyse", "warning"))
+            return
+        record_transcript(project, heard)
         self._changed("analysis")
 
     # ------------------------------------------------------------------ plan
@@ -121,8 +174,19 @@ class Pipeline:
         if project.plan is not None and project.plan.basis == plan_basis(project):
             return
         reporter = StageReporter(self.sink, "plan")
-        reporter.start(f"planning with {self.providers.planner.name}")
-        plan = await self.providers.planner.plan(project.analysis, project.prompt, self.options.seed)
+        planner = self.providers.planner
+        reporter.start(f"planning with {planner.name}")
+        try:
+            plan = await planner.plan(project.analysis, project.prompt, self.options.seed,
+                                      cancel=self.cancel, spend=self._spent)
+        except ProviderError as exc:
+            if isinstance(planner, RulePlanner):
+                raise
+            why = f"planning with {planner.name} failed: {exc}"
+            self.sink(Notice(f"{why}; the rule director made the plan", "plan", "warning"))
+            plan = await RulePlanner().plan(project.analysis, project.prompt, self.options.seed)
+            plan.notes.append(f"made by the rule director ({why})")
+        plan = merge_replan(project.plan, plan, project.analysis)
         plan.basis = plan_basis(project)
         project.plan = plan
         problems = check_consistency(project)
@@ -130,6 +194,9 @@ class Pipeline:
             raise ProviderError(f"the planner made an inconsistent plan: {problems[0].message}")
         self._changed("plan")
         reporter.finish(f"{len(plan.clips)} clips")
+
+    def _spent(self, spend: Spend) -> None:
+        record_spend(self.store.db, spend)
 
     # ------------------------------------------------------------------ stills
 
@@ -140,6 +207,9 @@ class Pipeline:
                             width=self.project.width, height=self.project.height)
 
     def image_hash(self, clip: ClipScript) -> str:
+        if clip.image_path:  # the user's picture: named by its content, fitted to the frame
+            return input_hash("image", OWN_PICTURE, clip.image_path, self.project.width,
+                              self.project.height)
         request = self.image_request(clip)
         provider = self.providers.images
         return input_hash("image", provider.fingerprint(), provider.request_key(request),
@@ -155,8 +225,16 @@ class Pipeline:
         await self._run_items("images", todo, self._make_image)
 
     async def _make_image(self, clip: ClipScript, workdir: Path, cancel: CancelToken) -> None:
+        """The clip's still from the image provider, or from the user's picture (fitted to the
+        frame as photo mode fits its pictures; no provider call)."""
         wanted = self.image_hash(clip)
-        result = await self.providers.images.generate(self.image_request(clip), workdir, cancel)
+        maker = self.providers.images
+        if clip.image_path:
+            if not self.store.media.exists(clip.image_path):
+                raise InputError("your picture for this clip is missing from the project's "
+                                 "media folder; replace it again")
+            maker = PhotoStills([self.store.media.path(clip.image_path)])
+        result = await maker.generate(self.image_request(clip), workdir, cancel)
         await self._record(clip.id, "image", wanted, result)
 
     # ------------------------------------------------------------------ clips
@@ -196,7 +274,7 @@ class Pipeline:
     async def _make_clip(self, clip: ClipScript, workdir: Path, cancel: CancelToken) -> None:
         request = self.clip_request(clip)
         if request is None:
-            raise ProviderError(f"clip {clip.id} has no still to animate")
+            raise ProviderError("its still is missing: make the stills first")
         wanted = self.clip_hash(clip)
         result = await self.providers.clips.generate(request, workdir, cancel)
         await self._record(clip.id, "clip", wanted, result)
@@ -227,13 +305,21 @@ class Pipeline:
     # ------------------------------------------------------------------ helpers
 
     async def _run_items(self, stage: str, items: list[ClipScript], make) -> None:
+        """Make ``items``, ``concurrency`` at a time, reporting each as it starts and ends.
+
+        An item that fails with an ``MVError`` is recorded in ``failures`` and reported as
+        ``ItemFailed`` while the others carry on; it stays stale, so the next run retries only it,
+        and the stage ends with one ``ItemsFailed`` naming every failure.  Cancelling (or a bug)
+        stops every item at once, killing the siblings' FFmpeg.
+        """
         reporter = StageReporter(self.sink, stage)
         reporter.start(f"{len(items)} to make" if items else "all fresh")
         if not items:
             reporter.finish("all fresh")
             return
         gate = asyncio.Semaphore(max(1, self.options.concurrency))
-        stage_cancel = self.cancel.child()  # a failure stops the stage's siblings, not the pipeline
+        stage_cancel = self.cancel.child()  # a bug stops the stage's siblings, not the pipeline
+        failed: dict[str, str] = {}
         done = 0
         workdir = self.store.folder / ".work" / stage
         workdir.mkdir(parents=True, exist_ok=True)
@@ -242,9 +328,14 @@ class Pipeline:
             nonlocal done
             async with gate:
                 stage_cancel.raise_if_cancelled()
-                await make(clip, workdir, stage_cancel)
+                self.sink(ItemStarted(stage, clip.id))
+                error = await self._attempt(stage, clip, make(clip, workdir, stage_cancel),
+                                            stage_cancel)
+            if error is not None:
+                failed[clip.id] = error
             done += 1
-            reporter.update(done / len(items), f"{done}/{len(items)}", item=clip.id, force=True)
+            reporter.update(done / len(items), f"{done}/{len(items)}",
+                            item=clip.id if error is None else None, force=True)
 
         tasks = [asyncio.ensure_future(one(c)) for c in items]
         try:
@@ -256,7 +347,37 @@ class Pipeline:
         finally:
             stage_cancel.detach()
             shutil.rmtree(workdir, ignore_errors=True)
-        reporter.finish(f"{len(items)} made")
+        reporter.finish(f"{len(items) - len(failed)} made" + (f", {len(failed)} failed"
+                                                               if failed else ""))
+        if failed:
+            raise ItemsFailed(self._failure_summary(stage, len(items), failed), failed)
+
+    async def _attempt(self, stage: str, clip: ClipScript, making,
+                       cancel: CancelToken) -> Optional[str]:
+        """Await ``making``: None when it made the item, else why not (recorded and reported)."""
+        try:
+            await making
+        except Cancelled:
+            raise
+        except MVError as exc:
+            if cancel.cancelled:  # killed by the cancel, whatever the provider made of it
+                raise Cancelled() from exc
+            self.failures[clip.id] = str(exc)
+            self.sink(ItemFailed(stage, clip.id, str(exc), self._label(clip)))
+            return str(exc)
+        self.failures.pop(clip.id, None)
+        return None
+
+    def _label(self, clip: ClipScript) -> str:
+        return f"clip {self.project.plan.clips.index(clip) + 1}"
+
+    def _failure_summary(self, stage: str, total: int, failed: dict[str, str]) -> str:
+        """One line such as ``2 of 12 clips failed: clip 3: <why>; clip 7: <why>`` (a few whys)."""
+        clips = [c for c in self.project.plan.clips if c.id in failed]
+        reasons = [f"{self._label(c)}: {failed[c.id]}" for c in clips[:SUMMARY_REASONS]]
+        more = len(clips) - SUMMARY_REASONS
+        return (f"{len(failed)} of {total} {ITEM_NOUNS.get(stage, 'items')} failed: "
+                + "; ".join(reasons) + (f"; and {more} more" if more > 0 else ""))
 
     async def _record(self, owner: str, kind: str, wanted: str, result) -> None:
         """Move the result into the media store (hashing and copying off the loop) and record it."""

@@ -18,7 +18,8 @@ from mvstudio.engine.errors import InputError
 from mvstudio.engine.events import CancelToken, Notice, Sink, null_sink
 from mvstudio.engine.generation.photos import list_photos, readable_photos
 from mvstudio.engine.model import Project
-from mvstudio.engine.pipeline import Pipeline, PipelineOptions, offline_providers
+from mvstudio.engine.pipeline import Pipeline, PipelineOptions
+from mvstudio.engine.providers import providers_for
 from mvstudio.engine.render.output import check_output_path
 from mvstudio.engine.store.project_file import ProjectFile, create_project, open_project
 from mvstudio.engine.timebase import to_seconds
@@ -112,7 +113,7 @@ async def _run_in(job: RenderJob, folder: Path, checked: _Checked, sink: Sink,
                   cancel: Optional[CancelToken], timings: dict) -> RenderSummary:
     store, project = _open_or_create(job, folder)
     try:
-        pipeline = Pipeline(store, project, offline_providers(checked.photos), sink=sink,
+        pipeline = Pipeline(store, project, providers_for(checked.photos), sink=sink,
                             cancel=cancel, options=PipelineOptions(concurrency=job.concurrency,
                                                                    seed=job.seed))
         report = await pipeline.run(job.output)

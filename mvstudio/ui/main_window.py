@@ -15,9 +15,13 @@ from PySide6.QtWidgets import (QDialog, QDockWidget, QFileDialog, QInputDialog, 
 from qasync import asyncSlot
 
 from mvstudio.engine.errors import MVError
+from mvstudio.engine.settings import load_settings
+from mvstudio.engine.store.ledger import spent_total
 from mvstudio.engine.store.project_file import project_folder_for
+from mvstudio.ui.analysis_actions import AnalysisActions
 from mvstudio.ui.bridge import EngineBridge
 from mvstudio.ui.document import ProjectDocument
+from mvstudio.ui.lyrics_actions import LyricsActions
 from mvstudio.ui.dialogs.settings_dialog import SettingsDialog
 from mvstudio.ui.panels.inspector import Inspector
 from mvstudio.ui.panels.plan_panel import PlanPanel
@@ -129,6 +133,8 @@ class MainWindow(QMainWindow):
         self.snap_action.setChecked(True)
         edit.addSeparator()
         self._action(edit, "Se&ttings…", self.open_settings, "Ctrl+,")
+        self.analysis_actions = AnalysisActions(self)  # the Analysis menu, section lane edits
+        self.lyrics_actions = LyricsActions(self)  # Analysis > Paste Lyrics…, transcription
 
         run = bar.addMenu("&Run")
         for action, key in (("analyse", "Ctrl+1"), ("plan", "Ctrl+2"), ("generate", "Ctrl+3"),
@@ -192,7 +198,18 @@ class MainWindow(QMainWindow):
         self.inspector.script_edited.connect(self.edit_script)
         self.inspector.lock_toggled.connect(self.set_locked)
         self.inspector.regenerate_requested.connect(self.regenerate)
+        self.inspector.transition_edited.connect(self.set_transition)
+        self.inspector.retry_requested.connect(self.retry)
+        self.run_panel.retry_requested.connect(self.retry)
+        self.run_panel.failures.clip_chosen.connect(self.studio.timeline.select_clip)
+        self.studio.timeline.lanes["clips"].transition_chosen.connect(self.set_transition)
+        self.runner.items_changed.connect(self.schedule_refresh)
         self.plan_panel.edit_requested.connect(self.push)
+        gallery = self.plan_panel.gallery
+        gallery.clip_clicked.connect(self.studio.timeline.select_clip)
+        gallery.regenerate_requested.connect(self.regenerate)
+        gallery.replace_requested.connect(self.replace_still)
+        self.studio.clip_selected.connect(gallery.set_selected)
 
     # ------------------------------------------------------------------ projects
 
@@ -213,6 +230,7 @@ class MainWindow(QMainWindow):
         self.studio.set_document(document)
         self.inspector.show_clip(document.project if document else None, None)
         self.plan_panel.show_project(document.project if document else None)
+        self._show_stills()
         self._update_title()
         self._update_enabled()
         self.welcome.refresh_recent()
@@ -329,7 +347,7 @@ class MainWindow(QMainWindow):
         """Build an edit from the current project and push it; a refused edit is reported."""
         from mvstudio.engine.edits import NoChange
 
-        if self.document is None or self.document.project.plan is None:
+        if self.document is None:
             return False
         try:
             self.document.push(build(self.document.project))
@@ -377,6 +395,42 @@ class MainWindow(QMainWindow):
 
         return self.push(lambda p: set_locked(p, clip_id, locked))
 
+    def set_transition(self, transition_id: str, kind: str, frames: int) -> bool:
+        from mvstudio.engine.edits import set_transition
+
+        if self.push(lambda p: set_transition(p, transition_id, kind, frames)):
+            return True
+        self.schedule_refresh()  # a refused change: the controls show the transition as it is
+        return False
+
+    @asyncSlot(str)
+    async def retry(self, _clip_id: str = "") -> None:
+        """Make failed clips again: Generate redoes only what is stale, so only them (and edits)."""
+        await self.runner.run("generate")
+
+    def replace_still(self, clip_id: str, picture: str) -> bool:
+        """The user's picture becomes the clip's still: copied into the project, then an
+        undoable edit (the clip goes stale; Generate fits the picture, no provider call)."""
+        from mvstudio.engine.edits import replace_still
+        from mvstudio.engine.edits.stills import import_picture
+
+        if self.document is None:
+            return False
+        try:
+            media = import_picture(self.document.store.media, Path(picture))
+        except MVError as exc:
+            self._error(str(exc))
+            return False
+        return self.push(lambda p: replace_still(p, clip_id, media))
+
+    def _show_stills(self) -> None:
+        document = self.document
+        if document is None or document.project.plan is None:
+            self.plan_panel.gallery.show_stills(None)
+            return
+        self.plan_panel.gallery.show_stills(document.project, document.store.media.path,
+                                            self.runner.pipeline().image_hash)
+
     @asyncSlot(str)
     async def regenerate(self, clip_id: str) -> None:
         """A new variation of one clip: a new seed (undoable), then only that clip is remade."""
@@ -390,6 +444,7 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         dialog = self.settings_dialog()
         if dialog.exec() == QDialog.Accepted:
+            self.runner.settings_changed()
             self.statusBar().showMessage("Settings saved", 3000)
 
     def undo(self) -> None:
@@ -446,10 +501,18 @@ class MainWindow(QMainWindow):
             self._refresh_timer.start()
 
     def refresh_views(self) -> None:
+        if self.document is not None:
+            self.run_panel.show_cost(spent_total(self.document.store.db),
+                                     load_settings().budget_cap_usd)
         states = self.clip_states()
         self.studio.refresh(states)
         self.plan_panel.show_project(self.document.project if self.document else None)
+        self._show_stills()
         self._show_in_inspector(self.studio.selected_clip(), states)
+        plan = self.document.project.plan if self.document else None
+        self.run_panel.failures.show_failures(
+            [(c.id, i + 1, self.runner.failures[c.id]) for i, c in enumerate(plan.clips)
+             if states.get(c.id) == "failed"] if plan else [])
         self._update_title()
         self._update_enabled()
 
@@ -458,8 +521,7 @@ class MainWindow(QMainWindow):
         if self.document is None or self.document.project.plan is None:
             return {}
         stale = {c.id for c in self.runner.pipeline().stale_clips()}
-        running = self.runner.running_action in ("generate", "render")
-        return {c.id: ("running" if running else "stale") if c.id in stale else "fresh"
+        return {c.id: self.runner.clip_state(c.id, c.id in stale)
                 for c in self.document.project.plan.clips}
 
     def _clip_selected(self, clip_id: Optional[str]) -> None:
@@ -471,7 +533,8 @@ class MainWindow(QMainWindow):
         if project and project.plan and clip_id:
             clip = next((c for c in project.plan.clips if c.id == clip_id), None)
         self.inspector.show_clip(project, clip, states.get(clip_id, ""),
-                                 self.runner.providers().clips.name if clip else "")
+                                 self.runner.providers().clips.name if clip else "",
+                                 self.runner.failures.get(clip_id, "") if clip else "")
 
     def _update_title(self) -> None:
         name = self.document.title if self.document else "Welcome"

@@ -1,20 +1,24 @@
 """Runs pipeline actions for the open document on the qasync loop, one at a time, cancellable.
 
 Each action runs only what is stale: Analyse; Plan (analyses first if needed); Generate (stills and
-clips); Render (everything, then the video).  Engine events reach the UI through the bridge.
+clips); Render (everything, then the video).  Engine events reach the UI through the bridge; the
+controller keeps which clips are being made and which failed (until they are made), so a failed
+clip is retried by running Generate again.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 from PySide6.QtCore import QObject, Signal
 
+from mvstudio.engine.analysis.lyrics import keyed_transcriber
 from mvstudio.engine.errors import Cancelled, MVError
 from mvstudio.engine.events import CancelToken
 from mvstudio.engine.generation.photos import list_photos, readable_photos
-from mvstudio.engine.pipeline import Pipeline, PipelineOptions, Providers, offline_providers
+from mvstudio.engine.pipeline import Pipeline, PipelineOptions, Providers
+from mvstudio.engine.providers import providers_for
 from mvstudio.ui.bridge import EngineBridge
 from mvstudio.ui.document import ProjectDocument
 
@@ -24,34 +28,80 @@ ACTIONS = ("analyse", "plan", "generate", "render")
 class RunController(QObject):
     started = Signal(str)  # action
     finished = Signal(str, str, str)  # action, outcome ("ok" | "cancelled" | "failed"), message
+    items_changed = Signal()  # a clip started, was made or failed
 
     def __init__(self, bridge: EngineBridge, parent: Optional[QObject] = None):
         super().__init__(parent)
         self.bridge = bridge
-        self.document: Optional[ProjectDocument] = None
+        self._document: Optional[ProjectDocument] = None
         self._cancel: Optional[CancelToken] = None
         self.running_action: Optional[str] = None
         self.last_output: Optional[Path] = None
         self._providers: Optional[tuple[Optional[str], Providers]] = None
+        self._make_providers: Callable[[Optional[list[Path]]], Providers] = providers_for
+        self.failures: dict[str, str] = {}  # clip id -> why its still or video failed
+        self.in_progress: set[str] = set()  # clips whose still or video is being made
+        bridge.item_started.connect(lambda _stage, item: self._track(item, started=True))
+        bridge.item_finished.connect(lambda _stage, item: self._track(item))
+        bridge.item_failed.connect(lambda _stage, item, why: self._track(item, failure=why))
+
+    @property
+    def document(self) -> Optional[ProjectDocument]:
+        return self._document
+
+    @document.setter
+    def document(self, document: Optional[ProjectDocument]) -> None:
+        self._document = document
+        self.failures.clear()
+        self.in_progress.clear()
 
     @property
     def running(self) -> bool:
         return self.running_action is not None
+
+    def clip_state(self, clip_id: str, stale: bool) -> str:
+        """fresh / running / failed / stale for one clip, given whether its hashes say stale."""
+        if not stale:
+            return "fresh"
+        if clip_id in self.in_progress:
+            return "running"
+        return "failed" if clip_id in self.failures else "stale"
+
+    def settings_changed(self) -> None:
+        """The user's settings changed (keys, planner model): build the providers anew."""
+        self._providers = None
+
+    def use_providers(self, make: Callable[[Optional[list[Path]]], Providers]) -> None:
+        """Build providers with ``make(photos)`` from now on (a seam for other providers)."""
+        self._make_providers, self._providers = make, None
 
     def providers(self) -> Providers:
         """The project's providers, built once per pictures folder (listing photos is slow)."""
         images = self.document.project.settings.get("images_dir") if self.document else None
         if self._providers is None or self._providers[0] != images:
             photos = readable_photos(list_photos(images))[0] if images else None
-            self._providers = (images, offline_providers(photos))
+            self._providers = (images, self._make_providers(photos))
         return self._providers[1]
+
+    def _track(self, clip_id: str, started: bool = False, failure: Optional[str] = None) -> None:
+        """A clip's item started, was made (failure None) or failed."""
+        if started:
+            self.in_progress.add(clip_id)
+        else:
+            self.in_progress.discard(clip_id)
+            if failure is None:
+                self.failures.pop(clip_id, None)
+            else:
+                self.failures[clip_id] = failure
+        self.items_changed.emit()
 
     def pipeline(self, cancel: Optional[CancelToken] = None) -> Pipeline:
         document = self.document
         return Pipeline(document.store, document.project, self.providers(),
                         sink=self.bridge, cancel=cancel, save_document=False,
                         on_change=document.pipeline_changed,
-                        options=PipelineOptions(seed=int(document.project.settings.get("seed", 0))))
+                        options=PipelineOptions(seed=int(document.project.settings.get("seed", 0)),
+                                                transcriber=keyed_transcriber))
 
     def preview_path(self) -> Path:
         folder = self.document.folder / "renders"
@@ -68,7 +118,7 @@ class RunController(QObject):
         outcome, message = "ok", ""
         try:
             pipeline = self.pipeline(self._cancel)
-            await pipeline.analyse()
+            await pipeline.analyse(lyrics=action == "analyse")
             if action in ("plan", "generate", "render"):
                 await pipeline.plan()
             if action in ("generate", "render"):
@@ -86,6 +136,7 @@ class RunController(QObject):
         finally:
             self.running_action = None
             self._cancel = None
+            self.in_progress.clear()
         self.finished.emit(action, outcome, message)
         return outcome
 

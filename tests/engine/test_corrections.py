@@ -207,14 +207,22 @@ def test_a_version_3_project_opens_with_no_corrections(tmp_path, monkeypatch):
     assert (folder / "project.db.v3.bak").exists()
 
 
-def test_pipeline_applies_corrections_and_they_survive_reanalysis(tmp_path):
+def analysed_song(tmp_path, duration: float, cache: bool = True) -> tuple[Pipeline, Project]:
+    """A new project over the demo song (120 BPM) in ``tmp_path``, analysed by the pipeline."""
     song = tmp_path / "song.wav"
-    synthesize_demo(song, duration=24.0, bpm=120.0)
+    synthesize_demo(song, duration=duration, bpm=120.0)
     project = Project(name="c", prompt="p", created=time.time())
     store = create_project(tmp_path / "c.mvstudio", project)
     project.song = store.import_song(song)
-    pipeline = Pipeline(store, project, offline_providers())
+    pipeline = Pipeline(store, project, offline_providers(),
+                        options=PipelineOptions(analysis_cache=cache))
     asyncio.run(pipeline.analyse())
+    return pipeline, project
+
+
+def test_pipeline_applies_corrections_and_they_survive_reanalysis(tmp_path):
+    pipeline, project = analysed_song(tmp_path, 24.0)
+    store = pipeline.store
     raw = project.analysis
     assert raw.corrections_hash == "" and abs(raw.bpm - 120) < 2
 
@@ -246,14 +254,8 @@ def test_pipeline_applies_corrections_and_they_survive_reanalysis(tmp_path):
 
 
 def test_corrections_reapply_without_decoding_the_song_again(tmp_path, monkeypatch):
-    song = tmp_path / "song.wav"
-    synthesize_demo(song, duration=12.0, bpm=120.0)
-    project = Project(name="c", prompt="p", created=time.time())
-    store = create_project(tmp_path / "c.mvstudio", project)
-    project.song = store.import_song(song)
-    pipeline = Pipeline(store, project, offline_providers(),
-                        options=PipelineOptions(analysis_cache=False))
-    asyncio.run(pipeline.analyse())
+    pipeline, project = analysed_song(tmp_path, 12.0, cache=False)
+    store = pipeline.store
     raw = project.analysis
     assert project.raw_analysis is None  # nothing corrected: the analysis is the raw one
 

@@ -195,11 +195,11 @@ def test_a_palette_colour_past_the_fourth_reaches_every_still_but_no_prompt(proj
     assert stale_ids(pipeline) == [c.id for c in project.plan.clips]
 
 
-def test_mood_and_cinematography_reach_no_stage_yet(project):
+def test_mood_and_cinematography_reach_every_prompt(project):
     pipeline = fresh_pipeline(project)
-    before = prompts(project)
     edit_style(project, mood="wistful", cinematography="long takes").apply(project)
-    assert prompts(project) == before and stale_ids(pipeline) == []
+    assert all("wistful mood" in p and "long takes" in p for p in prompts(project))
+    assert stale_ids(pipeline) == [c.id for c in project.plan.clips]
 
 
 def test_a_character_description_changes_only_the_prompts_of_its_clips(project):

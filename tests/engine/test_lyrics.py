@@ -19,12 +19,6 @@ from mvstudio.engine.generation.openai_transcriber import OpenAITranscriber, par
 from mvstudio.engine.generation.protocols import Transcript, TranscriptSegment, TranscriptWord
 
 
-@pytest.fixture
-def fake():
-    with FakeOpenAI() as server:
-        yield server
-
-
 @pytest.fixture(scope="module")
 def song(tmp_path_factory) -> Path:
     return tone_wav(tmp_path_factory.mktemp("lyrics") / "song.wav", seconds=3.0, sr=16000)

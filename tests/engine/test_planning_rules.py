@@ -91,3 +91,30 @@ def test_long_description_is_shortened_not_the_style():
     built = build_prompt(plan, plan.clips[0])
     assert built.word_count <= MAX_WORDS
     assert plan.style.lighting in built.prompt
+
+
+def test_genre_and_lyric_themes_come_from_the_director_data():
+    analysis = make_analysis(40.0, 120.0, 0.0, "dark", 2)
+    plan = plan_from_rules(analysis, "a hip hop video in a car park", seed=1)
+    assert plan.style.visual_style == "urban, bold, street-level"
+    assert "urban" in plan.style.keywords and "moody" in plan.style.keywords
+    with_night = [c for c in plan.clips if "night" in c.lyrics_context]
+    assert with_night and all("city lights blurring" in c.visual_description for c in with_night)
+    plain = plan_from_rules(analysis, "a walk by the sea", seed=1)
+    assert plain.style.visual_style == "moody, noir, atmospheric"
+
+
+def test_prompts_follow_the_model_family():
+    analysis = make_analysis(30.0, 100.0, 0.0, "calm", 2)
+    plan = plan_from_rules(analysis, "a lighthouse keeper", seed=2)
+    clip = plan.clips[0]
+    flux = build_prompt(plan, clip, "black-forest-labs/flux-schnell")
+    sdxl = build_prompt(plan, clip, "stability-ai/sdxl")
+    video = build_prompt(plan, clip, "bytedance/seedance-1-lite")
+    assert flux.negative_prompt == "" and sdxl.negative_prompt and video.negative_prompt
+    assert flux.prompt.startswith(clip.visual_description.split(":")[0]) and ". " in flux.prompt
+    assert video.prompt.startswith(clip.motion)
+    for built in (flux, sdxl, video):
+        assert plan.style.mood in built.prompt and plan.style.cinematography in built.prompt
+        assert all(k in built.prompt for k in plan.style.keywords)
+        assert built.word_count <= MAX_WORDS

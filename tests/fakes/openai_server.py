@@ -107,6 +107,20 @@ def example_for_schema(schema: dict, defs: Optional[dict] = None) -> Any:
             "boolean": False, "null": None}.get(kind, None)
 
 
+def chat_completion(content: Any, model: str = "gpt-4o-mini", finish_reason: str = "stop",
+                    refusal: Optional[str] = None, usage: tuple[int, int] = (10, 10)) -> dict:
+    """A ``chat.completion`` body whose message is ``content`` (JSON-encoded unless text)."""
+    if content is not None and not isinstance(content, str):
+        content = json.dumps(content)
+    return {"id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()),
+            "model": model,
+            "choices": [{"index": 0, "finish_reason": finish_reason, "logprobs": None,
+                         "message": {"role": "assistant", "content": content,
+                                     "refusal": refusal}}],
+            "usage": {"prompt_tokens": usage[0], "completion_tokens": usage[1],
+                      "total_tokens": sum(usage)}}
+
+
 class FakeOpenAI(LoopbackServer):
     """The fake server (see module doc).  Starts on construction; ``close()`` or ``with``."""
 
@@ -162,14 +176,7 @@ class FakeOpenAI(LoopbackServer):
             fmt = body.get("response_format") or {}
             schema = (fmt.get("json_schema") or {}).get("schema")
             content = example_for_schema(schema) if schema else "OK"
-        if not isinstance(content, str):
-            content = json.dumps(content)
-        return {"id": f"chatcmpl-fake{len(self.requests)}", "object": "chat.completion",
-                "created": int(time.time()), "model": body.get("model", "gpt-4o-mini"),
-                "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
-                             "message": {"role": "assistant", "content": content,
-                                         "refusal": None}}],
-                "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20}}
+        return chat_completion(content, body.get("model", "gpt-4o-mini"))
 
     def _answer(self, request: Request) -> tuple[int, Any, float, dict[str, str]]:
         auth = request.headers.get("authorization", "")

@@ -82,8 +82,13 @@ def test_it_shows_origin_summary_cast_places_style_and_no_fake_references(qtbot)
     assert panel.style_editor.keywords.text() == "rain, neon, film grain"
     assert len(panel.style_editor.swatches) == 5
     assert panel.style_editor.swatches[2].toolTip().startswith("#6B2D5C")
-    assert panel.references_empty.text() == "No reference images yet"
-    assert all(label.pixmap().isNull() for label in panel.references.findChildren(QLabel))
+    assert [panel.tabs.tabText(i) for i in range(2)] == ["Plan", "Stills"]
+    panel.tabs.setCurrentWidget(panel.gallery)
+    panel.gallery.show_stills(h.project, Path, lambda clip: "")
+    panel.gallery.refresh()  # (it refreshes by itself only when on screen)
+    assert not panel.gallery.empty.isHidden(), "no stills yet: the gallery says so"
+    assert [t.info.state for t in panel.gallery.tiles.values()] == ["missing"] * 4
+    assert all(label.pixmap().isNull() for label in panel.gallery.findChildren(QLabel))
 
 
 def test_llm_origin_shows_the_notes_as_notices(qtbot):
@@ -212,11 +217,29 @@ def test_requests_go_through_the_undo_stack_as_main_window_wires_them(qtbot, tmp
     document.close()
 
 
+def test_a_full_palette_wraps_to_the_docks_width(qtbot):
+    project = make_project()
+    project.plan.style.palette = [f"#{i:02X}{i:02X}{i:02X}" for i in range(0, 240, 20)]
+    h = Harness(qtbot, project)
+    h.panel.resize(340, 900)
+    h.panel.show()
+    qtbot.waitExposed(h.panel)
+    scroll = h.panel.tabs.widget(0)
+    assert scroll.widget().minimumSizeHint().width() <= scroll.viewport().width()
+    rows = {s.mapTo(h.panel, s.rect().topLeft()).y() for s in h.panel.style_editor.swatches}
+    assert len(h.panel.style_editor.swatches) == 12 and len(rows) > 1, "the swatches wrap"
+    assert not h.panel.style_editor.add_colour_button.isEnabled()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    scroll.ensureWidgetVisible(h.panel.style_editor)
+    assert h.panel.grab().save(str(SHOTS / "plan_panel_narrow.png"))
+
+
 def test_screenshot(qtbot):
     h = Harness(qtbot, make_project("llm", ("The planner skipped two clips; the rules filled "
                                             "them.",)))
     h.panel.resize(440, 1180)
     h.panel.show()
     qtbot.waitExposed(h.panel)
+    qtbot.wait(50)  # the scroll area settles its scroll bars after the first layout
     SHOTS.mkdir(parents=True, exist_ok=True)
     assert h.panel.grab().save(str(SHOTS / "plan_panel.png"))

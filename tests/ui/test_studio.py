@@ -1,51 +1,21 @@
 """The studio end to end, offscreen: a project from a song through editing, regenerating, rendering,
-saving and reopening, with a screenshot of each state under test-output/screenshots/."""
+saving and reopening, with a screenshot of each state under test-output/screenshots/.  The
+``loop``, ``song`` and ``window`` fixtures are in conftest.py."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
 
 pytest.importorskip("PySide6")
 
-from qasync import QEventLoop  # noqa: E402
-
 from mvstudio.engine import keys  # noqa: E402
-from mvstudio.engine.demo import synthesize_demo  # noqa: E402
 from mvstudio.engine.model import check_consistency  # noqa: E402
 from mvstudio.ui.document import RECOVERY_NAME, ProjectDocument  # noqa: E402
-from mvstudio.ui.main_window import MainWindow  # noqa: E402
 
 pytestmark = pytest.mark.slow
 SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
-
-
-@pytest.fixture
-def loop(qapp):
-    loop = QEventLoop(qapp, already_running=False)
-    asyncio.set_event_loop(loop)
-    yield loop
-    loop.close()
-    asyncio.set_event_loop(None)
-
-
-@pytest.fixture(scope="module")
-def song(tmp_path_factory):
-    path = tmp_path_factory.mktemp("song") / "night drive.wav"
-    synthesize_demo(path, duration=20.0, bpm=120.0)
-    return path
-
-
-@pytest.fixture
-def window(qtbot):
-    w = MainWindow()
-    w.ask_save_changes = lambda: "discard"
-    w.ask_recover = lambda _when: True
-    qtbot.addWidget(w)
-    w.show()
-    return w
 
 
 def shot(window, name):

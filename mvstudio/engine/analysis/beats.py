@@ -26,7 +26,8 @@
    would instead delay every beat by ~33 ms on already-centred frames.)
 5. Confidence: tempo confidence is the tempogram peak's sharpness; beat confidence the geometric
    mean of that and the on-beat vs off-beat accent contrast times interval regularity.  Tempo
-   stability is the share of beats on the median tempo (``pulse.stability``).
+   stability is the share of beats on the median tempo (``pulse.stability``).  Each beat has its
+   own confidence too (``confidence.beat_confidence``), so weak stretches can be shown.
 
 When no usable beats come out (silence, noise, a sound effect) a regular grid at the estimated (or
 default) tempo stands in and ``fallback_used`` is set.
@@ -40,6 +41,7 @@ import librosa
 import numpy as np
 from scipy import ndimage
 
+from mvstudio.engine.analysis.confidence import beat_confidence
 from mvstudio.engine.analysis.features import Features
 from mvstudio.engine.analysis.pulse import local_tempi, stability, tempo_from_beats
 
@@ -67,6 +69,7 @@ class BeatResult:
     fallback_used: bool = False
     tempo_curve: np.ndarray = field(default_factory=lambda: np.empty(0))  # BPM at each beat
     tempo_stability: float = 0.0
+    confidence: np.ndarray = field(default_factory=lambda: np.empty(0))  # 0-1 per beat
 
 
 def _standard(curve: np.ndarray) -> np.ndarray:
@@ -232,6 +235,12 @@ def beat_salience(onset: np.ndarray, beat_frames: np.ndarray) -> float:
     return float(np.clip(contrast, 0, 1) * regular)
 
 
+def tracking_accent(features: Features, tempo: float) -> np.ndarray:
+    """The level-normalised accent the beats are tracked (and their confidence judged) on."""
+    return level_onsets(beat_accent(features, bass_weight(features, tempo)), features.sr,
+                        features.hop)
+
+
 def tempo_grid(tempo: float, duration: float, start: float = 0.0) -> np.ndarray:
     """Evenly spaced beats from ``start`` to the end of the song."""
     period = 60.0 / tempo
@@ -250,7 +259,7 @@ def track_beats(features: Features) -> BeatResult:
     frames = np.empty(0, dtype=int)
     if tempo > 0:
         curve = tempo_curve(smooth, sr, hop, tempo)
-        leveled = level_onsets(beat_accent(features, bass_weight(features, tempo)), sr, hop)
+        leveled = tracking_accent(features, tempo)
         _, frames = librosa.beat.beat_track(onset_envelope=leveled, sr=sr, hop_length=hop,
                                             bpm=curve, units="frames")
         frames = np.asarray(frames, dtype=int)
@@ -264,7 +273,8 @@ def track_beats(features: Features) -> BeatResult:
     salience = beat_salience(leveled, frames)
     tempi = local_tempi(beats, tempo)
     return BeatResult(tempo=tempo, beats=beats, beat_confidence=float(np.sqrt(salience * tempo_conf)),
-                      tempo_confidence=tempo_conf, tempo_curve=tempi, tempo_stability=stability(tempi))
+                      tempo_confidence=tempo_conf, tempo_curve=tempi, tempo_stability=stability(tempi),
+                      confidence=beat_confidence(leveled, frames))
 
 
 def _fallback(features: Features, tempo: float) -> BeatResult:
@@ -280,4 +290,4 @@ def _fallback(features: Features, tempo: float) -> BeatResult:
     beats = tempo_grid(tempo, features.duration, start)
     return BeatResult(tempo=tempo, beats=beats, beat_confidence=0.0, tempo_confidence=0.0,
                       fallback_used=True, tempo_curve=np.full(len(beats), tempo),
-                      tempo_stability=1.0)
+                      tempo_stability=1.0, confidence=np.zeros(len(beats)))

@@ -18,6 +18,7 @@ from mvstudio.engine.codec import from_dict, to_dict
 from mvstudio.engine.model import Analysis, LyricLine
 
 FOLDER = "analysis"
+ENTRY = "analysis2"  # bumped when Analysis gains a field: older entries are misses
 
 
 def _default_folder() -> Path:
@@ -55,7 +56,7 @@ class AnalysisCache:
 
     def get(self, audio_hash: str, settings_hash: str) -> Optional[Analysis]:
         """The cached analysis of this audio with these settings, or None."""
-        data = self._read(self._path("analysis", audio_hash, settings_hash))
+        data = self._read(self._path(ENTRY, audio_hash, settings_hash))
         if not isinstance(data, dict):
             return None
         try:
@@ -71,8 +72,8 @@ class AnalysisCache:
         if not analysis.audio_hash or not analysis.settings_hash or analysis.corrections_hash:
             return
         data = to_dict(analysis)
-        data["lyrics"] = []
-        self._write(self._path("analysis", analysis.audio_hash, analysis.settings_hash), data)
+        data["lyrics"], data["transcript"] = [], None
+        self._write(self._path(ENTRY, analysis.audio_hash, analysis.settings_hash), data)
 
     # ------------------------------------------------------------------ lyrics
 

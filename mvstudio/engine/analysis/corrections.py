@@ -4,7 +4,8 @@
 
     beats:     taps (>= 2)  ->  else tempo override  ->  then phase shift
     bars:      the meter is kept; the bar phase follows the analysed first downbeat
-    per beat:  energy and brightness follow the new beats (value of the analysed beat interval)
+    per beat:  energy and brightness follow the new beats (value of the analysed beat interval);
+               confidence is 1 on a grid the user set (taps, tempo), else follows a shifted beat
     sections:  relabels, then boundary moves; section energies follow the new boundaries
     clips:     proposed clip slots are recomputed from the corrected beats, bars and sections
 
@@ -161,10 +162,24 @@ def _per_beat(values: list[float], old_beats: list[float], beats: np.ndarray) ->
     return [float(values[i]) for i in idx]
 
 
+def _confidence(analysis: Analysis, c: AnalysisCorrections, beats: np.ndarray) -> list[float]:
+    """Per-beat confidence of the corrected beats: the user's own grid is certain; shifted
+    beats keep the value of the beat they were shifted from."""
+    if len(c.tapped_beats) >= 2 or c.tempo_bpm is not None:
+        return [1.0] * len(beats)
+    old = np.asarray(analysis.beats, dtype=float)
+    if not analysis.confidence_curve or len(old) != len(analysis.confidence_curve):
+        return []
+    source = beats - c.phase_shift_ms / 1000.0
+    nearest = np.abs(old[None, :] - source[:, None]).argmin(axis=1)
+    return [float(analysis.confidence_curve[i]) for i in nearest]
+
+
 # --------------------------------------------------------------------------- sections
 
 
-def _find_section(sections: list[Section], edit: SectionRelabel) -> Optional[int]:
+def find_section(sections: list[Section], edit: SectionRelabel) -> Optional[int]:
+    """Index of the section ``edit`` renames in ``sections``, None when there is none."""
     if edit.at is not None:
         for i, s in enumerate(sections):
             if s.start <= edit.at < s.end:
@@ -173,7 +188,8 @@ def _find_section(sections: list[Section], edit: SectionRelabel) -> Optional[int
     return edit.index if 0 <= edit.index < len(sections) else None
 
 
-def _find_boundary(sections: list[Section], move: BoundaryMove) -> Optional[int]:
+def find_boundary(sections: list[Section], move: BoundaryMove) -> Optional[int]:
+    """Index of the section whose start ``move`` moves in ``sections``, None when there is none."""
     if move.original is not None:
         starts = [s.start for s in sections[1:]]
         if not starts:
@@ -190,11 +206,11 @@ def corrected_sections(analysis: Analysis, c: AnalysisCorrections, beats: np.nda
 
     sections = [dataclasses.replace(s) for s in analysis.sections]
     for edit in c.relabels:
-        i = _find_section(sections, edit)
+        i = find_section(sections, edit)
         if i is not None:
             sections[i].label = edit.label
     for move in c.boundary_moves:
-        i = _find_boundary(sections, move)
+        i = find_boundary(sections, move)
         if i is None:
             continue
         lo = sections[i - 1].start + MIN_SECTION_S
@@ -236,11 +252,13 @@ def apply_corrections(analysis: Analysis, corrections: AnalysisCorrections,
         energy = _per_beat(analysis.beat_energy, analysis.beats, beats)
         brightness = _per_beat(analysis.beat_brightness, analysis.beats, beats)
         curve = local_tempi(beats, tempo)
+        confidence = _confidence(analysis, c, beats)
     else:
         beats, tempo = np.asarray(analysis.beats, dtype=float), analysis.bpm
         downbeats = np.asarray(analysis.downbeats, dtype=float)
         energy, brightness = list(analysis.beat_energy), list(analysis.beat_brightness)
         curve = np.asarray(analysis.tempo_curve, dtype=float)
+        confidence = list(analysis.confidence_curve)
     sections = corrected_sections(analysis, c, beats, energy)
     clips = clip_boundaries(beats, downbeats, [s.start for s in sections[1:]], analysis.duration,
                             analysis.fps, settings.min_clip_s, settings.max_clip_s,
@@ -251,4 +269,5 @@ def apply_corrections(analysis: Analysis, corrections: AnalysisCorrections,
         downbeats=[float(d) for d in downbeats], beat_energy=energy, beat_brightness=brightness,
         sections=sections, clip_boundaries=clips, tempo_curve=[float(t) for t in curve],
         tempo_stability=stability(curve) if beats_changed else analysis.tempo_stability,
+        confidence_curve=confidence,
         corrections_hash=chash, id="ana_" + input_hash(analysis.id, chash)[:8])

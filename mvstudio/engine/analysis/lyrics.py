@@ -9,10 +9,14 @@
   matched words, a run of pasted words as long as the run of heard words takes their times one to
   one (misheard words), any other run is spread evenly over the time the heard run takes.
 * ``song_lyrics``: both, with results cached by audio hash + transcriber + pasted text.
+* ``timed_lyrics``: what a project shows: the transcript, the pasted text aligned to it, or (nothing
+  heard, e.g. offline) the pasted text spread over the sung sections by syllables: an estimate.
+  ``put_lyrics`` / ``record_transcript`` keep the corrected and the measured analysis in step.
 """
 
 from __future__ import annotations
 
+import copy
 import difflib
 import re
 import unicodedata
@@ -23,9 +27,11 @@ from mvstudio.engine.errors import InputError
 from mvstudio.engine.events import CancelToken
 from mvstudio.engine.generation.protocols import Transcriber, Transcript, TranscriptWord
 from mvstudio.engine.hashing import input_hash
-from mvstudio.engine.model import LyricLine, Word
+from mvstudio.engine.model import Analysis, LyricLine, Project, Word
 
 WORD_S = 0.3  # time given to a pasted word sung before or after everything that was heard
+UNSUNG = ("intro", "outro", "instrumental")  # sections that estimated timing leaves out
+TEXT_SETTING = "lyrics_text"  # project setting: the lyrics the user pasted
 NO_SPEECH_PROB = 0.6
 LOGPROB_FLOOR = -1.0
 _MUSIC_ONLY = re.compile(r"^[\s♪♫♬♩🎵🎶*\[\]().,!?-]*(music|instrumental)?[\s♪♫♬♩🎵🎶*\[\]().,!?-]*$",
@@ -82,11 +88,21 @@ def _gap_span(heard: list[TranscriptWord], gap_b: range, prev_b: int, next_b: in
     return start, max(start, heard[next_b].start)
 
 
-def align_lyrics(text: str, heard: list[TranscriptWord]) -> list[LyricLine]:
-    """The pasted ``text`` as timed lyric lines (see module doc); InputError if nothing was heard."""
+def _pasted_lines(text: str) -> list[list[str]]:
+    """The pasted text's words, line by line; InputError when there are none."""
     lines = [ln.split() for ln in text.splitlines() if ln.strip()]
     if not lines:
         raise InputError("the pasted lyrics are empty")
+    return lines
+
+
+def _line(tokens: list[str], words: list[Word]) -> LyricLine:
+    return LyricLine(" ".join(tokens), words[0].start, words[-1].end, words)
+
+
+def align_lyrics(text: str, heard: list[TranscriptWord]) -> list[LyricLine]:
+    """The pasted ``text`` as timed lyric lines (see module doc); InputError if nothing was heard."""
+    lines = _pasted_lines(text)
     heard = [w for w in heard if _norm(w.text)]
     if not heard:
         raise InputError("no singing was heard in the song, so the pasted lyrics cannot be timed")
@@ -115,8 +131,93 @@ def align_lyrics(text: str, heard: list[TranscriptWord]) -> list[LyricLine]:
             start, end = times[k]  # every index was filled by a block or a gap
             words.append(Word(token, round(start, 3), round(end, 3)))
             k += 1
-        out.append(LyricLine(" ".join(ln), words[0].start, words[-1].end, words))
+        out.append(_line(ln, words))
     return out
+
+
+def _syllables(token: str) -> int:
+    return max(1, len(re.findall(r"[aeiouy]+", token.lower())))
+
+
+def estimate_lyrics(text: str, analysis: Analysis) -> list[LyricLine]:
+    """The pasted ``text`` spread over the sung sections (all but ``UNSUNG``; the whole song when
+    none is sung) in order, each word taking time by its syllables: an estimate, nothing heard."""
+    lines = _pasted_lines(text)
+    spans = [(s.start, s.end) for s in analysis.sections
+             if s.label not in UNSUNG and s.end > s.start] or [(0.0, analysis.duration)]
+    weights = [[_syllables(w) for w in ln] for ln in lines]
+    per = sum(e - s for s, e in spans) / sum(map(sum, weights))
+
+    def place(sung: float) -> tuple[float, float]:
+        """Song time of ``sung`` seconds into the sung spans, and the end of its span."""
+        for start, end in spans:
+            if sung < end - start:
+                return start + sung, end
+            sung -= end - start
+        return spans[-1][1], spans[-1][1]
+
+    out, clock = [], 0.0
+    for tokens, sizes in zip(lines, weights):
+        words = []
+        for token, size in zip(tokens, sizes):
+            start, span_end = place(clock)
+            clock += size * per
+            words.append(Word(token, round(start, 3), round(min(start + size * per, span_end), 3)))
+        out.append(_line(tokens, words))
+    return out
+
+
+def heard_words(analysis: Analysis) -> list[TranscriptWord]:
+    """The words of the analysis' transcript ([] when there is none)."""
+    return [TranscriptWord(w.text, w.start, w.end)
+            for line in analysis.transcript or [] for w in line.words]
+
+
+def lyrics_timing(analysis: Analysis, text: str) -> str:
+    """How ``timed_lyrics`` times ``text``: "heard" (no text), "aligned" or "estimated"."""
+    if not text.strip():
+        return "heard"
+    return "aligned" if heard_words(analysis) else "estimated"
+
+
+def timed_lyrics(analysis: Analysis, text: str) -> list[LyricLine]:
+    """The lyrics to show for the pasted ``text`` ("" = none; see ``lyrics_timing``)."""
+    timing = lyrics_timing(analysis, text)
+    if timing == "heard":
+        return copy.deepcopy(analysis.transcript or [])
+    if timing == "aligned":
+        return align_lyrics(text, heard_words(analysis))
+    return estimate_lyrics(text, analysis)
+
+
+def _analyses(project: Project) -> list[Analysis]:
+    return [a for a in (project.analysis, project.raw_analysis) if a is not None]
+
+
+def put_lyrics(project: Project, lines: list[LyricLine]) -> None:
+    """Show ``lines`` (private copies) on the analysis and on the measured one behind it."""
+    for analysis in _analyses(project):
+        analysis.lyrics = copy.deepcopy(lines)
+
+
+def record_transcript(project: Project, transcript: list[LyricLine]) -> None:
+    """Keep what was heard on both analyses and time the project's pasted lyrics by it."""
+    for analysis in _analyses(project):
+        analysis.transcript = copy.deepcopy(transcript)
+    put_lyrics(project, timed_lyrics(project.analysis, project.settings.get(TEXT_SETTING, "")))
+
+
+def keyed_transcriber() -> Optional[Transcriber]:
+    """OpenAI's Whisper with the stored key (keyring, else ``OPENAI_API_KEY``; the client honours
+    ``OPENAI_BASE_URL``), or None without a key."""
+    from mvstudio.engine.keys import get_key
+
+    key = get_key("openai")
+    if not key:
+        return None
+    from mvstudio.engine.generation.openai_transcriber import OpenAITranscriber
+
+    return OpenAITranscriber(key)
 
 
 async def song_lyrics(audio: str | Path, transcriber: Transcriber, *, audio_hash: str = "",

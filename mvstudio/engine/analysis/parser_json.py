@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from mvstudio.engine.analysis.confidence import LOW, low_confidence_spans
 from mvstudio.engine.model import Analysis
 from mvstudio.engine.timebase import to_seconds
 
@@ -19,10 +20,11 @@ def audio_parser_json(analysis: Analysis, cache_hit: bool = False,
                       processing_time: Optional[float] = None) -> dict[str, Any]:
     """PRD Module 3 output shape; ``clip_boundaries`` are seconds of the analysis' frame slots.
 
-    Beyond the PRD: ``downbeats``, ``meter``, ``tempo_curve`` (local BPM per beat), per-section
-    ``energy_value``, ``energy_curve`` (loudness and brightness per beat) and, in ``metadata``,
-    ``tempo_confidence`` and ``tempo_stability``.  ``processing_time`` overrides the analysis'
-    own (e.g. the time a cache hit took).
+    Beyond the PRD: ``downbeats``, ``meter``, ``tempo_curve`` (local BPM per beat),
+    ``confidence_curve`` (0-1 per beat) and ``low_confidence`` (stretches of beats under
+    ``confidence.LOW``), per-section ``energy_value``, ``energy_curve`` (loudness and brightness
+    per beat) and, in ``metadata``, ``tempo_confidence`` and ``tempo_stability``.
+    ``processing_time`` overrides the analysis' own (e.g. the time a cache hit took).
     """
     fps = analysis.fps
     clips = []
@@ -36,6 +38,9 @@ def audio_parser_json(analysis: Analysis, cache_hit: bool = False,
         "downbeats": [_t(b) for b in analysis.downbeats],
         "meter": int(analysis.meter),
         "tempo_curve": [round(float(t), 2) for t in analysis.tempo_curve],
+        "confidence_curve": [round(float(c), _V) for c in analysis.confidence_curve],
+        "low_confidence": [{"start": _t(a), "end": _t(b)} for a, b in low_confidence_spans(
+            analysis.beats, analysis.confidence_curve, analysis.duration, LOW)],
         "song_structure": [{"type": s.label, "start": _t(s.start), "end": _t(s.end),
                             "energy": s.energy, "energy_value": round(float(s.energy_value), _V)}
                            for s in analysis.sections],

@@ -5,6 +5,7 @@ A step changes one thing by id and checks first that the project is as the edit 
 
     SetFields   clip/transition/section ``id``: fields ``before`` -> ``after``
     Splice      a private copy of ``item`` goes in at ``index`` (or comes out from there)
+    SetProject  whole project fields (``analysis``, ``corrections``): ``before`` -> ``after``
 """
 
 from __future__ import annotations
@@ -100,6 +101,31 @@ class Splice:
         return replace(self, insert=not self.insert)
 
 
+@dataclass(frozen=True)
+class SetProject:
+    """Whole fields of the project (``analysis``, ``raw_analysis``, ``corrections``) are swapped:
+    the current values must equal ``before``; private copies of ``after`` go in."""
+
+    before: tuple[tuple[str, Any], ...]
+    after: tuple[tuple[str, Any], ...]
+
+    def do(self, project: Project) -> None:
+        if any(getattr(project, name) != value for name, value in self.before):
+            raise EditError(OUT_OF_DATE)
+        for name, value in self.after:
+            setattr(project, name, copy.deepcopy(value))
+
+    def inverse(self) -> "SetProject":
+        return SetProject(self.after, self.before)
+
+
+def set_project(project: Project, **after: Any) -> SetProject:
+    """A ``SetProject`` of the project fields that ``after`` really changes."""
+    changed = {k: v for k, v in after.items() if getattr(project, k) != v}
+    return SetProject(tuple((k, copy.deepcopy(getattr(project, k))) for k in changed),
+                      tuple((k, copy.deepcopy(v)) for k, v in changed.items()))
+
+
 def set_fields(where: str, item: Any, **after: Any) -> SetFields:
     """A ``SetFields`` of the fields of ``item`` that ``after`` really changes."""
     changed = {k: v for k, v in after.items() if getattr(item, k) != v}
@@ -188,7 +214,8 @@ class CompositeEdit(Edit):
 
 def make_edit(label: str, changes: Iterable) -> Edit:
     """An ``Edit`` of the ``changes`` that change something; ``NoChange`` when none does."""
-    changes = tuple(c for c in changes if not (isinstance(c, SetFields) and not c.after))
+    changes = tuple(c for c in changes if not (isinstance(c, (SetFields, SetProject))
+                                               and not c.after))
     if not changes:
         raise NoChange(f"{label}: nothing to change")
     return Edit(label, changes)

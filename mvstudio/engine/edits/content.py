@@ -1,4 +1,5 @@
-"""Edits of what the timeline shows and how the song is divided: scripts, locks, sections."""
+"""Edits of what the timeline shows: clip scripts and locks (section edits are analysis
+corrections: ``edits.analysis``)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,9 @@ from typing import Any, Callable
 
 from mvstudio.engine.edits.base import (MAX_SEED, Edit, EditError, NoChange, find, make_edit,
                                         plan_of, set_fields)
-from mvstudio.engine.model import SECTION_LABELS, Plan, Project, Section
+from mvstudio.engine.model import Plan, Project
 
 BEAT_INTENSITIES = ("soft", "medium", "strong")  # the director's intensities (director.json)
-MIN_SECTION_SECONDS = 1.0  # no edit leaves a section shorter than this
 
 
 # --------------------------------------------------------------------------- scripts
@@ -77,46 +77,3 @@ def set_locked(project: Project, clip_id: str, locked: bool) -> Edit:
         raise EditError("locked is true or false")
     label = "Lock clip" if locked else "Unlock clip"
     return make_edit(label, [set_fields("clips", clip, locked=locked)])
-
-
-# --------------------------------------------------------------------------- sections
-
-
-def _sections(project: Project) -> list[Section]:
-    if project.analysis is None or not project.analysis.sections:
-        raise EditError("the song has no sections yet")
-    return project.analysis.sections
-
-
-def relabel_section(project: Project, section_id: str, label: str) -> Edit:
-    """Give a section another label::
-
-        before   | intro | verse     | chorus  |
-        after    | intro | bridge    | chorus  |
-    """
-    _, section = find(_sections(project), section_id, "section")
-    if label not in SECTION_LABELS:
-        raise EditError(f"unknown section {label!r}; choose one of {', '.join(SECTION_LABELS)}")
-    return make_edit("Rename section", [set_fields("sections", section, label=label)])
-
-
-def move_section_boundary(project: Project, index: int, seconds: float) -> Edit:
-    """Move the boundary where section ``index`` starts (and section ``index - 1`` ends)::
-
-        before   | intro | verse     | chorus  |
-        after    | intro | verse | chorus      |
-                               ^ seconds
-
-    Sections stay contiguous and ordered, each at least ``MIN_SECTION_SECONDS`` long.
-    """
-    sections = _sections(project)
-    if not 1 <= index < len(sections):
-        raise EditError(f"there is no section boundary {index}")
-    before, after = sections[index - 1], sections[index]
-    if not before.start + MIN_SECTION_SECONDS <= seconds <= after.end - MIN_SECTION_SECONDS:
-        raise EditError(f"a boundary at {seconds:.2f} s would leave a section shorter than "
-                        f"{MIN_SECTION_SECONDS} s")
-    seconds = float(seconds)
-    changes = [set_fields("sections", before, end=seconds),
-               set_fields("sections", after, start=seconds)]
-    return make_edit("Move section boundary", changes)

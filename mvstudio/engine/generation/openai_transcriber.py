@@ -2,37 +2,31 @@
 
 The song is first encoded to a small mono MP3 (16 kHz, 64 kbit/s: a 20-minute song is ~10 MB, well
 under the API's 25 MB limit; Whisper hears at 16 kHz anyway).  The ``openai`` client runs with
-``max_retries=0``: this class makes the retries itself, so that the schedule is the PRD's and
-cancellation works between attempts.  One request, then up to ``len(retry_delays)`` retries after
-waits of 2, 4 and 8 s, for rate limits (429), server errors (5xx, 408, 409), timeouts and dropped
-connections.  A rejected key (401/403) or a bad request fails at once.  The key is injected by
-the caller and never logged; error messages never contain it.
+``max_retries=0``: the retries are ``openai_common.with_retries``, so that the schedule is the
+PRD's and cancellation works between attempts.  One request, then up to ``len(retry_delays)``
+retries after waits of 2, 4 and 8 s, for rate limits (429), server errors (5xx, 408, 409),
+timeouts and dropped connections.  A rejected key (401/403) or a bad request fails at once.  The
+key is injected by the caller and never logged; error messages never contain it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Optional, Sequence
+from typing import Any, Optional, Sequence
 
 import openai
 
-from mvstudio.engine.errors import Cancelled, ProviderError
+from mvstudio.engine.errors import ProviderError
 from mvstudio.engine.events import CancelToken
+from mvstudio.engine.generation.openai_common import RETRY_DELAYS, Sleep, with_retries
 from mvstudio.engine.generation.protocols import (Transcript, TranscriptSegment,
                                                   TranscriptWord)
-from mvstudio.engine.keys import mask
-
-log = logging.getLogger(__name__)
 
 MODEL = "whisper-1"
-RETRY_DELAYS = (2.0, 4.0, 8.0)
 UPLOAD_LIMIT_BYTES = 25 * 1024 * 1024
-_RETRY_STATUS = {408, 409, 429}
-Sleep = Callable[[float], Awaitable[Any]]
 
 
 def encode_for_upload(audio: Path, out: Path) -> Path:
@@ -72,14 +66,6 @@ def parse_transcription(result: Any) -> Transcript:
                       duration=float(get(result, "duration", 0.0) or 0.0))
 
 
-def _retryable(exc: Exception) -> bool:
-    if isinstance(exc, (openai.APIConnectionError,)):  # includes APITimeoutError
-        return True
-    if isinstance(exc, openai.APIStatusError):
-        return exc.status_code in _RETRY_STATUS or exc.status_code >= 500
-    return False
-
-
 class OpenAITranscriber:
     """The ``Transcriber`` for OpenAI's Whisper API (see module doc)."""
 
@@ -101,21 +87,6 @@ class OpenAITranscriber:
     def fingerprint(self) -> str:
         return f"openai:{self.model}:verbose_json:word+segment:{self.language or 'auto'}"
 
-    def _clean(self, text: str) -> str:
-        return " ".join(str(text).replace(self._key, mask(self._key)).split())
-
-    def _describe(self, exc: Exception) -> str:
-        if isinstance(exc, openai.APITimeoutError):
-            return "the request timed out"
-        if isinstance(exc, openai.APIConnectionError):
-            return "could not reach the OpenAI service"
-        if isinstance(exc, openai.APIStatusError):
-            body = exc.body if isinstance(exc.body, dict) else {}
-            message = (body.get("error") or {}).get("message") if isinstance(body.get("error"), dict) \
-                else body.get("message")
-            return self._clean(f"HTTP {exc.status_code}: {message or exc.message}")
-        return self._clean(f"{type(exc).__name__}: {exc}")
-
     def _client(self) -> openai.AsyncOpenAI:
         """A client for one ``transcribe`` call (its connections belong to the running loop)."""
         return openai.AsyncOpenAI(api_key=self._key, base_url=self._base_url, max_retries=0,
@@ -131,51 +102,11 @@ class OpenAITranscriber:
 
     async def transcribe(self, audio: Path, cancel: Optional[CancelToken] = None) -> Transcript:
         """The song's words and segments; raises ProviderError after the last failed attempt."""
-        cancel = cancel or CancelToken()
         with tempfile.TemporaryDirectory(prefix="mvstudio-transcribe-") as tmp:
             upload = await asyncio.to_thread(encode_for_upload, Path(audio), Path(tmp) / "song.mp3")
             async with self._client() as client:
-                return await self._attempts(client, upload, cancel)
-
-    async def _attempts(self, client: openai.AsyncOpenAI, upload: Path,
-                        cancel: CancelToken) -> Transcript:
-        """The request, retried on transient failures (see module doc)."""
-        attempts = len(self.retry_delays) + 1
-        for attempt in range(attempts):
-            cancel.raise_if_cancelled()
-            try:
-                result = await _until_cancelled(self._request(client, upload), cancel)
-                return parse_transcription(result)
-            except openai.AuthenticationError:
-                raise ProviderError("OpenAI rejected the API key (HTTP 401): it is wrong or "
-                                    "was revoked; enter a valid key in Settings") from None
-            except openai.PermissionDeniedError as exc:
-                raise ProviderError(f"OpenAI refused the transcription "
-                                    f"({self._describe(exc)})") from None
-            except (openai.APIStatusError, openai.APIConnectionError) as exc:
-                if not _retryable(exc):
-                    raise ProviderError(f"OpenAI transcription failed "
-                                        f"({self._describe(exc)})") from None
-                if attempt == attempts - 1:
-                    raise ProviderError(f"OpenAI transcription failed after {attempts} "
-                                        f"attempts ({self._describe(exc)})") from None
-                delay = self.retry_delays[attempt]
-                log.info("transcription attempt %d failed (%s); retrying in %.0f s",
-                         attempt + 1, self._describe(exc), delay)
-                await _until_cancelled(self._sleep(delay), cancel)
-        raise AssertionError("unreachable")
-
-
-async def _until_cancelled(awaitable: Awaitable[Any], cancel: CancelToken) -> Any:
-    """Await ``awaitable``; a cancel of ``cancel`` (from any thread) stops it with ``Cancelled``."""
-    task = asyncio.ensure_future(awaitable)
-    loop = asyncio.get_running_loop()
-    unregister = cancel.on_cancel(lambda: loop.call_soon_threadsafe(task.cancel))
-    try:
-        return await task
-    except asyncio.CancelledError:
-        if cancel.cancelled:
-            raise Cancelled() from None
-        raise
-    finally:
-        unregister()
+                result = await with_retries(lambda: self._request(client, upload),
+                                            what="OpenAI transcription", secret=self._key,
+                                            delays=self.retry_delays, sleep=self._sleep,
+                                            cancel=cancel)
+        return parse_transcription(result)

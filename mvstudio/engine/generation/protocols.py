@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Protocol
+from typing import TYPE_CHECKING, Callable, Optional, Protocol
 
 from mvstudio.engine.events import CancelToken, StageReporter
 from mvstudio.engine.model import Analysis, Plan
+
+if TYPE_CHECKING:
+    from mvstudio.engine.planning.spend import Spend
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,11 @@ class Generated:
 class Planner(Protocol):
     name: str
 
-    async def plan(self, analysis: Analysis, prompt: str, seed: int) -> Plan: ...
+    async def plan(self, analysis: Analysis, prompt: str, seed: int, *,
+                   cancel: Optional[CancelToken] = None,
+                   spend: Callable[["Spend"], None] = ...) -> Plan:
+        """A plan; ``spend`` is told of every paid call (``planning.spend.Spend``)."""
+        ...
 
 
 class ImageGenerator(Protocol):

@@ -3,12 +3,14 @@
 It follows the director knowledge in ``resources/director.json``: the song's mood picks palette and
 lighting, each clip's energy picks camera and motion, the section type picks the shot, and the beat
 under each cut picks the transition (hard cut on strong beats, crossfade on soft ones, fades at the
-ends).  The result is deterministic for a given analysis, prompt and seed.
+ends), a genre named in the prompt picks the look, and lyric themes add visual metaphors.  The
+result is deterministic for a given analysis, prompt and seed.
 """
 
 from __future__ import annotations
 
 import random
+import re
 from bisect import bisect_left
 
 from mvstudio.engine.hashing import input_hash
@@ -17,7 +19,8 @@ from mvstudio.engine.model import (Analysis, Character, ClipBoundary, ClipScript
 from mvstudio.engine.resources import load_json
 from mvstudio.engine.timebase import to_frame, to_seconds
 
-TRANSITION_FRAMES_CAP = 0.4  # a transition never takes more than this share of either clip
+TRANSITION_FRAMES_CAP = 0.4
+_WORD = re.compile(r"[a-z0-9&'-]+")  # a transition never takes more than this share of either clip
 
 
 def director() -> dict:
@@ -30,7 +33,7 @@ def plan_from_rules(analysis: Analysis, prompt: str, seed: int = 0,
     knowledge = director()
     rng = random.Random(input_hash("rules", prompt, analysis.audio_hash, seed))
     subject = _subject(prompt)
-    style = _style(analysis, subject, knowledge)
+    style = _style(analysis, prompt, knowledge)
     character = Character(name="Protagonist", role="main character",
                           description=f"the central figure of {subject}")
     scenes = _scenes(analysis, subject, knowledge)
@@ -51,17 +54,35 @@ def _subject(prompt: str) -> str:
     return text or "an abstract journey through light and colour"
 
 
-def _style(analysis: Analysis, subject: str, knowledge: dict) -> StyleGuide:
+def _matches(text: str, words: list[str]) -> bool:
+    """Does ``text`` hold any of ``words`` as whole words?"""
+    padded = " " + " ".join(_WORD.findall(text.lower())) + " "
+    return any(f" {w} " in padded for w in words)
+
+
+def genre_preset(prompt: str, knowledge: dict) -> dict | None:
+    """The director's genre preset the prompt names (``director.json`` ``genres``), if any."""
+    return next((g for g in knowledge["genres"].values() if _matches(prompt, g["words"])), None)
+
+
+def lyric_metaphor(lyrics: str, knowledge: dict) -> str:
+    """A visual metaphor for the first lyric theme the words touch (``lyric_themes``), or ""."""
+    return next((t["metaphor"] for t in knowledge["lyric_themes"].values()
+                 if _matches(lyrics, t["words"])), "")
+
+
+def _style(analysis: Analysis, prompt: str, knowledge: dict) -> StyleGuide:
     mood = knowledge["moods"].get(analysis.mood.primary, knowledge["moods"]["calm"])
     energy = knowledge["energy"].get(analysis.mood.energy_level, knowledge["energy"]["medium"])
+    genre = genre_preset(prompt, knowledge) or {}
     return StyleGuide(
         palette=list(mood["palette"]),
-        visual_style=mood["visual_style"],
+        visual_style=genre.get("visual_style", mood["visual_style"]),
         mood=analysis.mood.primary if not analysis.mood.secondary
         else f"{analysis.mood.primary}, {analysis.mood.secondary}",
         lighting=mood["lighting"],
-        cinematography=energy["camera"],
-        keywords=list(mood["keywords"]),
+        cinematography=genre.get("cinematography", energy["camera"]),
+        keywords=list(dict.fromkeys([*genre.get("keywords", []), *mood["keywords"]])),
     )
 
 
@@ -102,12 +123,15 @@ def _script(analysis: Analysis, slot: ClipBoundary, index: int, subject: str,
     shots = knowledge["sections"].get(label, knowledge["sections"]["verse"])["shots"]
     feel = knowledge["energy"][energy]
     scene = scenes.get(label) or next(iter(scenes.values()))
+    lyrics = _lyrics_between(analysis, start, end)
+    metaphor = lyric_metaphor(lyrics, knowledge)
     return ClipScript(
         start_frame=slot.start_frame, end_frame=slot.end_frame,
-        visual_description=f"{shots[index % len(shots)].capitalize()}: {subject}",
+        visual_description=f"{shots[index % len(shots)].capitalize()}: {subject}"
+        + (f", {metaphor}" if metaphor else ""),
         motion=feel["motion"], camera=feel["camera"],
         characters=[character.id], scenes=[scene.id],
-        lyrics_context=_lyrics_between(analysis, start, end),
+        lyrics_context=lyrics,
         beat_intensity=feel["intensity"], seed=rng.randrange(1, 2**31))
 
 
@@ -152,5 +176,5 @@ class RulePlanner:
 
     name = "rules"
 
-    async def plan(self, analysis: Analysis, prompt: str, seed: int) -> Plan:
+    async def plan(self, analysis: Analysis, prompt: str, seed: int, **_context) -> Plan:
         return plan_from_rules(analysis, prompt, seed)

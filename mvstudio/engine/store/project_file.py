@@ -28,7 +28,7 @@ import sqlite_utils
 
 from mvstudio import __version__
 from mvstudio.engine.codec import from_dict, to_dict
-from mvstudio.engine.errors import AudioError, InputError, StoreError
+from mvstudio.engine.errors import InputError, StoreError
 from mvstudio.engine.model import (Asset, Character, ClipScript, Plan, Project, Scene, Song,
                                    Transition)
 from mvstudio.engine.store.media import MediaStore, is_media_name

@@ -1,16 +1,19 @@
-"""The inspector: the selected clip's script, prompt, seed, lock, state and Regenerate."""
+"""The inspector: the selected clip's script, prompt, transitions in and out, seed, lock, state and
+Regenerate; for a clip that failed, why, with a Retry."""
 
 from __future__ import annotations
 
 from typing import Optional
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QCheckBox, QFormLayout, QLabel, QLineEdit, QPlainTextEdit,
-                               QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QFormLayout, QFrame, QLabel, QLineEdit, QPlainTextEdit,
+                               QPushButton, QScrollArea, QVBoxLayout, QWidget)
 
 from mvstudio.engine.model import ClipScript, Project
 from mvstudio.engine.planning.prompts import build_prompt
 from mvstudio.engine.timebase import timecode
+from mvstudio.ui.panels.transition_row import TransitionRow
+from mvstudio.ui.timeline import theme
 
 SCRIPT_FIELDS = ("visual_description", "motion", "camera", "lyrics_context")
 
@@ -19,6 +22,8 @@ class Inspector(QWidget):
     script_edited = Signal(str, dict)  # clip id, changed fields
     lock_toggled = Signal(str, bool)
     regenerate_requested = Signal(str)
+    transition_edited = Signal(str, str, int)  # transition id, kind, frames
+    retry_requested = Signal(str)  # clip id
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -42,6 +47,14 @@ class Inspector(QWidget):
         self.regenerate_button = QPushButton("Regenerate ($0.00)")
         self.regenerate_button.clicked.connect(
             lambda: self.clip_id and self.regenerate_requested.emit(self.clip_id))
+        self.transition_in, self.transition_out = TransitionRow(), TransitionRow()
+        for row in (self.transition_in, self.transition_out):
+            row.changed.connect(self.transition_edited)
+        self.failure = QLabel("", wordWrap=True)
+        self.failure.setStyleSheet(f"color: {theme.STATE_COLOURS['failed'][1].name()};")
+        self.retry_button = QPushButton("Retry")
+        self.retry_button.clicked.connect(
+            lambda: self.clip_id and self.retry_requested.emit(self.clip_id))
 
         form = QFormLayout()
         form.addRow("Description", self.fields["visual_description"])
@@ -49,27 +62,46 @@ class Inspector(QWidget):
         form.addRow("Camera", self.fields["camera"])
         form.addRow("Lyrics", self.fields["lyrics_context"])
         form.addRow("Prompt", self.prompt)
+        form.addRow("Transition in", self.transition_in)
+        form.addRow("Transition out", self.transition_out)
         form.addRow("Model", self.model)
         form.addRow("Seed", self.seed)
         form.addRow("State", self.state)
         form.addRow("Cost", self.cost)
+        body = QWidget()
+        column = QVBoxLayout(body)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addLayout(form)
+        column.addWidget(self.locked)
+        column.addWidget(self.apply_button)
+        column.addWidget(self.regenerate_button)
+        column.addStretch(1)
+        scroll = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
+        scroll.setWidget(body)  # scrolls when the window is short, never squeezes the fields
         layout = QVBoxLayout(self)
         layout.addWidget(self.header)
-        layout.addLayout(form)
-        layout.addWidget(self.locked)
-        layout.addWidget(self.apply_button)
-        layout.addWidget(self.regenerate_button)
-        layout.addStretch(1)
+        layout.addWidget(self.failure)
+        layout.addWidget(self.retry_button)
+        layout.addWidget(scroll, 1)
         self.setEnabled(False)
 
     def show_clip(self, project: Project, clip: Optional[ClipScript], state: str = "",
-                  provider: str = "") -> None:
+                  provider: str = "", failure: str = "") -> None:
+        """Show ``clip`` of ``project``; ``failure`` is why its last attempt failed, if it did."""
         self.clip_id = clip.id if clip else None
         self._clip = clip
         self.setEnabled(clip is not None)
+        self.failure.setText(f"Failed: {failure}" if clip and failure else "")
+        self.failure.setVisible(bool(clip and failure))
+        self.retry_button.setVisible(bool(clip and failure))
         if clip is None:
             self.header.setText("No clip selected")
             return
+        plan = project.plan
+        self.transition_in.show_transition(project, next(
+            (t for t in plan.transitions if t.to_clip == clip.id), None))
+        self.transition_out.show_transition(project, next(
+            (t for t in plan.transitions if t.from_clip == clip.id), None))
         index = project.plan.clips.index(clip) + 1
         self.header.setText(f"Clip {index} of {len(project.plan.clips)} · "
                             f"{timecode(clip.start_frame, project.fps)}–"

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QFormLayout, QGroupBox, QHBoxLayout, QLineEdit, QListWidget,
-                               QListWidgetItem, QPlainTextEdit, QPushButton, QVBoxLayout)
+from PySide6.QtWidgets import (QGroupBox, QHBoxLayout, QLineEdit, QListWidget, QListWidgetItem,
+                               QPlainTextEdit, QPushButton, QVBoxLayout)
 
 from mvstudio.engine.edits import EditError
 from mvstudio.engine.model import Plan, Project
+from mvstudio.ui.panels.fitting import fitting_form
 
 Builder = Callable[[Project], Any]
 
@@ -52,7 +53,7 @@ class EntryEditor(QGroupBox):
         self.list.setMaximumHeight(110)
         self.list.currentRowChanged.connect(self._show_selected)
         self.inputs: dict[str, QLineEdit | QPlainTextEdit] = {}
-        form = QFormLayout()
+        form = fitting_form()
         for name, label in kind.fields:
             widget = QPlainTextEdit() if name == "description" else QLineEdit()
             if isinstance(widget, QPlainTextEdit):

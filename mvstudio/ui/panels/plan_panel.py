@@ -1,9 +1,11 @@
-"""The plan panel: where the plan came from, its summary, characters, scenes and style guide.
+"""The plan panel: a "Plan" tab (where the plan came from, its summary, characters, scenes and
+style guide) and a "Stills" tab (``gallery.StillsGallery``).
 
 It never changes the project: every change is emitted as ``edit_requested(builder)`` with
 ``builder(project) -> Edit`` (what ``MainWindow.push`` takes); ``show_project`` shows the result.
-The colour picker is injected (``pick_colour(initial_hex, parent) -> hex or None``) so that tests
-need no modal dialog.
+The colour and picture pickers are injected (``pick_colour(initial_hex, parent) -> hex or None``,
+``pick_picture(parent) -> path or None``) so that tests need no modal dialog.  Everything wraps
+to the dock's width: the panel only ever scrolls vertically.
 """
 
 from __future__ import annotations
@@ -13,14 +15,15 @@ from typing import Callable, Optional
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QColorDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QLineEdit, QMenu, QPushButton, QScrollArea, QToolButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QColorDialog, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QMenu,
+                               QPushButton, QTabWidget, QToolButton, QVBoxLayout, QWidget)
 
 from mvstudio.engine.edits import (MAX_PALETTE_COLOURS, add_character, add_scene, edit_character,
                                    edit_scene, edit_style, remove_character, remove_scene,
                                    set_palette_colour)
 from mvstudio.engine.model import Plan, Project, StyleGuide
+from mvstudio.ui.panels.fitting import FlowLayout, dim_label, fitting_form, vertical_scroll
+from mvstudio.ui.panels.gallery import PickPicture, StillsGallery, pick_picture_dialog
 from mvstudio.ui.panels.plan_entries import Builder, EntryEditor, EntryKind
 from mvstudio.ui.timeline import theme
 
@@ -47,13 +50,6 @@ def pick_colour_dialog(initial: str, parent: QWidget) -> Optional[str]:
     return chosen.name().upper() if chosen.isValid() else None
 
 
-def _dim(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setWordWrap(True)
-    label.setStyleSheet(f"color: {theme.TEXT_DIM.name()};")
-    return label
-
-
 def keywords_from_text(text: str) -> list[str]:
     return [w.strip() for w in text.split(",") if w.strip()]
 
@@ -68,24 +64,20 @@ class StyleEditor(QGroupBox):
         self.inputs = {name: QLineEdit() for name, _ in STYLE_TEXT}
         self.keywords = QLineEdit(placeholderText="comma-separated, e.g. neon, rain, film grain")
         self.swatches: list[QToolButton] = []
-        self.swatch_row = QHBoxLayout()
-        self.swatch_row.setSpacing(4)
+        self.swatch_row = FlowLayout(spacing=4)  # wraps: up to 12 colours in a narrow dock
         self.add_colour_button = QToolButton(text="+", toolTip="Add a colour to the palette")
         self.add_colour_button.setFixedSize(28, 28)
         self.add_colour_button.clicked.connect(self._add_colour)
-        palette = QHBoxLayout()
-        palette.addLayout(self.swatch_row)
-        palette.addWidget(self.add_colour_button)
-        palette.addStretch(1)
+        self.swatch_row.addWidget(self.add_colour_button)
         self.apply_button = QPushButton("Apply")
         self.apply_button.clicked.connect(self._apply)
-        form = QFormLayout()
+        form = fitting_form()
         for name, label in STYLE_TEXT:
             form.addRow(label, self.inputs[name])
         form.addRow("Keywords", self.keywords)
-        form.addRow("Palette", palette)
+        form.addRow("Palette", self.swatch_row)
         apply_row = QHBoxLayout()
-        apply_row.addWidget(_dim(STALE_HINT), 1)
+        apply_row.addWidget(dim_label(STALE_HINT), 1)
         apply_row.addWidget(self.apply_button, 0, Qt.AlignBottom)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
@@ -97,9 +89,11 @@ class StyleEditor(QGroupBox):
             widget.setText(getattr(style, name))
         self.keywords.setText(", ".join(style.keywords))
         for swatch in self.swatches:
+            self.swatch_row.removeWidget(swatch)
             swatch.deleteLater()
         self.swatches = [self._swatch(i, c) for i, c in enumerate(style.palette)]
-        for swatch in self.swatches:
+        self.swatch_row.removeWidget(self.add_colour_button)  # "+" stays last
+        for swatch in [*self.swatches, self.add_colour_button]:
             self.swatch_row.addWidget(swatch)
         self.add_colour_button.setEnabled(len(style.palette) < MAX_PALETTE_COLOURS)
 
@@ -155,12 +149,14 @@ class StyleEditor(QGroupBox):
 class PlanPanel(QWidget):
     edit_requested = Signal(object)  # builder: Callable[[Project], Edit]
 
-    def __init__(self, parent=None, pick_colour: PickColour = pick_colour_dialog):
+    def __init__(self, parent=None, pick_colour: PickColour = pick_colour_dialog,
+                 pick_picture: PickPicture = pick_picture_dialog):
         super().__init__(parent)
         self._shown: object = None
-        self.empty = _dim("No plan yet: run Plan (Ctrl+2) to have the director write one.")
+        self.empty = dim_label("No plan yet: run Plan (Ctrl+2) to have the director write one.")
         self.origin = QLabel()
         self.origin.setObjectName("plan-origin")
+        self.origin.setWordWrap(True)
         self.notes = QLabel()
         self.notes.setWordWrap(True)
         self.notes.setStyleSheet(f"color: {theme.ENERGY.name()};")
@@ -169,31 +165,27 @@ class PlanPanel(QWidget):
         self.characters = EntryEditor("Characters", CHARACTERS, self.edit_requested.emit)
         self.scenes = EntryEditor("Scenes", SCENES, self.edit_requested.emit)
         self.style_editor = StyleEditor(self.edit_requested.emit, pick_colour)
-        self.references = QGroupBox("Reference images")
-        self.references_empty = QLabel("No reference images yet")
-        refs = QVBoxLayout(self.references)
-        refs.addWidget(self.references_empty)
-        refs.addWidget(_dim("Scene and character references for visual consistency will appear "
-                            "here once they are generated."))
+        self.gallery = StillsGallery(pick_picture=pick_picture)
+        self.gallery.edit_requested.connect(self.edit_requested)
 
         body = QWidget()
         self.sections = QWidget()
         sections = QVBoxLayout(self.sections)
         sections.setContentsMargins(0, 0, 0, 0)
         for widget in (self.origin, self.notes, self.summary, self.characters, self.scenes,
-                       self.style_editor, self.references):
+                       self.style_editor):
             sections.addWidget(widget)
         layout = QVBoxLayout(body)
         layout.addWidget(self.empty)
         layout.addWidget(self.sections)
         layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.NoFrame)
-        scroll.setWidget(body)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(vertical_scroll(body), "Plan")
+        self.tabs.addTab(self.gallery, "Stills")
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
+        outer.addWidget(self.tabs)
         self.show_project(None)
 
     def show_project(self, project: Optional[Project]) -> None:

@@ -1,4 +1,5 @@
-"""The run panel: Analyse / Plan / Generate / Render, with progress, ETA, cost and cancel."""
+"""The run panel: Analyse / Plan / Generate / Render, with progress, ETA, cost and cancel, a log,
+and beside it the clips that failed, each with a Retry."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar
 
 from mvstudio.progress_bar import STAGE_NAMES, format_eta
 from mvstudio.ui.bridge import EngineBridge
+from mvstudio.ui.panels.failure_list import FailureList
 
 ACTION_LABELS = {"analyse": "Analyse", "plan": "Plan", "generate": "Generate",
                  "render": "Render preview"}
@@ -18,6 +20,7 @@ ACTION_LABELS = {"analyse": "Analyse", "plan": "Plan", "generate": "Generate",
 class RunPanel(QWidget):
     action_requested = Signal(str)
     cancel_requested = Signal()
+    retry_requested = Signal(str)  # clip id ("" = every failed clip)
 
     def __init__(self, bridge: EngineBridge, parent=None):
         super().__init__(parent)
@@ -47,22 +50,35 @@ class RunPanel(QWidget):
         self.bar.setTextVisible(False)
         self.log = QPlainTextEdit(readOnly=True)
         self.log.setMaximumBlockCount(2000)
+        self.failures = FailureList()
+        self.failures.retry_requested.connect(self.retry_requested)
+        lower = QHBoxLayout()
+        lower.addWidget(self.log, 3)
+        lower.addWidget(self.failures, 2)
 
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addLayout(status)
         layout.addWidget(self.bar)
-        layout.addWidget(self.log, 1)
+        layout.addLayout(lower, 1)
 
         bridge.stage_started.connect(self._on_stage)
         bridge.progress.connect(self._on_progress)
         bridge.stage_finished.connect(self._on_finished)
         bridge.notice.connect(lambda level, msg: self.append(f"{level}: {msg}"))
 
+    def show_cost(self, spent: float, cap: float) -> None:
+        """Money spent on the project so far against the budget cap."""
+        shown = "<$0.01" if 0 < spent < 0.005 else f"${spent:.2f}"
+        self.cost_label.setText(f"Cost: {shown} of ${cap:.2f} budget")
+        self.cost_label.setToolTip(f"${spent:.4f} spent on this project (every paid call is in "
+                                   f"its ledger); the budget cap is set in Settings")
+
     def set_running(self, action: str | None) -> None:
         for button in self.buttons.values():
             button.setEnabled(action is None)
         self.cancel_button.setEnabled(action is not None)
+        self.failures.setEnabled(action is None)
         if action:
             self.stage_label.setText(f"{ACTION_LABELS[action]}…")
             self.eta_label.setText("")

@@ -1,7 +1,9 @@
-"""The clip lane: a block per clip (thumbnail, state colour, selection), transition markers at the
-cuts, click to select and drag a cut to move it (snapped preview, one drop signal on release).
+"""The clip lane: a block per clip (thumbnail, state colour, a failed clip hatched with a red edge,
+selection), transition markers at the cuts, click to select, drag a cut to move it (snapped
+preview, one drop signal on release), right-click a cut or its marker for its transition's menu.
 
-The lane never changes the plan: a drag only sets ``data.preview`` and reports frames.
+The lane never changes the plan: a drag only sets ``data.preview`` and reports frames, the menu
+only reports the transition chosen.
 """
 
 from __future__ import annotations
@@ -9,13 +11,15 @@ from __future__ import annotations
 from typing import Callable, Optional
 
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QFontMetrics, QPainter, QPen, QPixmap, QPolygonF
+from PySide6.QtGui import QBrush, QFontMetrics, QPainter, QPen, QPixmap, QPolygonF
+from PySide6.QtWidgets import QMenu
 
 from mvstudio.engine.model import ClipScript, Transition
 from mvstudio.engine.snapping import SnapGrid, Snapper
 from mvstudio.engine.timebase import timecode, to_frame
 from mvstudio.ui.timeline import theme
 from mvstudio.ui.timeline.lane import Lane, PixelMap, sticky
+from mvstudio.ui.transitions import cut_frame, transition_menu
 
 ThumbnailSource = Callable[[str], Optional[QPixmap]]
 
@@ -28,12 +32,14 @@ class ClipLane(Lane):
     clicked = Signal(str)  # clip id
     cut_moved = Signal(int, int)  # cut index, snapped frame
     cut_dropped = Signal(int, int, bool)  # cut index, frame, snapping overridden
+    transition_chosen = Signal(str, str, int)  # transition id, kind, frames (from the menu)
 
     def __init__(self, data, thumbnail_for: Optional[ThumbnailSource] = None) -> None:
         super().__init__(data)
         self.thumbnail_for = thumbnail_for
         self._thumbs: dict[tuple[str, int], Optional[QPixmap]] = {}
         self._drag: Optional[tuple[int, Snapper]] = None  # cut index and its snapper
+        self.menu: Optional[QMenu] = None  # the transition menu last opened
 
     def forget_thumbnails(self, clip_ids=None) -> None:
         """Drop cached thumbnails (of ``clip_ids``, or all) so the source is asked again."""
@@ -58,6 +64,21 @@ class ClipLane(Lane):
         cuts = [(abs(start / fps - seconds), i) for i, (start, _) in enumerate(self.bounds()[1:])]
         near = min(cuts, default=(reach + 1, None))
         return near[1] if near[0] <= reach else None
+
+    def transition_near(self, seconds: float) -> Optional[Transition]:
+        """The transition whose cut is within ``HIT_PX`` of ``seconds``, or whose marker is there."""
+        plan = self.data.plan
+        if plan is None or not plan.clips:
+            return None
+        fps, reach = self.data.fps, HIT_PX * self.seconds_per_pixel()
+        hits = []
+        for t in plan.transitions:
+            at = cut_frame(self.data.project, t) / fps
+            marker = max(t.duration_frames / fps, MARKER_MIN_PX * self.seconds_per_pixel())
+            half = marker if t.from_clip is None or t.to_clip is None else marker / 2
+            if abs(at - seconds) <= max(reach, half if t.duration_frames else 0.0):
+                hits.append((abs(at - seconds), t.id, t))
+        return min(hits)[2] if hits else None
 
     def clip_at(self, seconds: float) -> Optional[ClipScript]:
         plan, frame = self.data.plan, seconds * self.data.fps
@@ -90,8 +111,13 @@ class ClipLane(Lane):
             self._preview_label(painter, px, box)
 
     def _block(self, painter: QPainter, rect: QRectF, shown: QRectF, index: int, clip: ClipScript) -> None:
-        fill, stripe = theme.STATE_COLOURS.get(self.data.clip_states.get(clip.id, ""), theme.STATE_UNKNOWN)
+        state = self.data.clip_states.get(clip.id, "")
+        fill, stripe = theme.STATE_COLOURS.get(state, theme.STATE_UNKNOWN)
+        failed = state == "failed"
         painter.fillRect(rect, fill)
+        if failed:  # hatched under the thumbnail and label, which stay readable
+            hatch = QBrush(theme.translucent(stripe, 90), Qt.BrushStyle.BDiagPattern)
+            painter.fillRect(rect, hatch)
         painter.fillRect(QRectF(rect.left(), rect.top(), rect.width(), 3), stripe)
         inner = shown.adjusted(3, 6, -3, -3)
         if inner.width() > 12:
@@ -103,7 +129,8 @@ class ClipLane(Lane):
                 inner.setLeft(inner.left() + width + 4)
             self._label(painter, inner, index, clip)
         selected = clip.id == self.data.selected
-        painter.setPen(QPen(theme.ACCENT if selected else theme.BACKGROUND, 2 if selected else 1))
+        edge = theme.ACCENT if selected else stripe if failed else theme.BACKGROUND
+        painter.setPen(QPen(edge, 2 if selected or failed else 1))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(rect.adjusted(0.5, 0.5, -0.5, -0.5))
 
@@ -174,6 +201,13 @@ class ClipLane(Lane):
             self.unsetCursor()
 
     def mouseClickEvent(self, ev) -> None:  # noqa: N802
+        if ev.button() == Qt.MouseButton.RightButton:
+            t = self.transition_near(ev.pos().x())
+            if t is not None:
+                ev.accept()
+                self.menu = transition_menu(self.data.project, t, self.transition_chosen.emit)
+                self.menu.popup(ev.screenPos().toPoint())
+            return
         clip = self.clip_at(ev.pos().x())
         if ev.button() == Qt.MouseButton.LeftButton and clip is not None:
             ev.accept()

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import numpy as np
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QFontMetrics, QPainter, QPen
 from pyqtgraph.functions import arrayToQPath, arrayToQPolygonF
 
+from mvstudio.engine.timebase import timecode, to_frame
 from mvstudio.ui.timeline import theme
-from mvstudio.ui.timeline.lane import TEXT_MARGIN_PX, Lane, PixelMap, sticky
+from mvstudio.ui.timeline.lane import Lane, PixelMap, sticky
 
 BEAT_MIN_PX = 4  # thinner beat spacing than this draws downbeats only
 
@@ -51,10 +54,15 @@ class WaveformLane(Lane):
 
 
 class BeatLane(Lane):
-    """Beat ticks, downbeats taller and brighter; beats hide when packed closer than a few pixels."""
+    """Beat ticks, downbeats taller and brighter; beats hide when packed closer than a few pixels.
+    Stretches of low beat confidence lie under an amber band, explained by its tooltip."""
 
     def draw(self, painter: QPainter, px: PixelMap, box: QRectF, start: float, end: float) -> None:
         grid = self.data.grid
+        for s0, s1 in grid.low_spans:
+            if s1 >= start and s0 <= end:
+                painter.fillRect(QRectF(px.x(s0), box.top(), max(px.x(s1) - px.x(s0), 2.0),
+                                        box.height()), theme.LOW_CONFIDENCE)
         if grid.beat_spacing() * px.scale >= BEAT_MIN_PX:
             self._ticks(painter, px, grid.beats, start, end, box.bottom() - box.height() * 0.45,
                         box.bottom(), theme.BEAT)
@@ -65,9 +73,25 @@ class BeatLane(Lane):
         painter.setPen(QPen(colour, 1))
         painter.drawLines([QLineF(x, y0, x, y1) for x in shown])
 
+    def low_span_at(self, seconds: float) -> Optional[tuple[float, float]]:
+        return next(((a, b) for a, b in self.data.grid.low_spans if a <= seconds <= b), None)
+
+    def hoverEvent(self, ev) -> None:  # noqa: N802 - pyqtgraph hook
+        span = None if ev.isExit() else self.low_span_at(ev.pos().x())
+        fps = self.data.fps
+        self.setToolTip("" if span is None else
+                        f"Low beat confidence {timecode(to_frame(span[0], fps), fps)}–"
+                        f"{timecode(to_frame(span[1], fps), fps)}: the music shows no clear beat "
+                        "here, so beats and cuts may be off. Check by ear; correct the beat grid "
+                        "if needed.")
+
 
 class SectionLane(Lane):
     """Coloured bands, one per section, labelled when there is room."""
+
+    def bands(self) -> list[tuple[str, float, float]]:
+        """(label, start, end) of each section as drawn."""
+        return [(s.label, s.start, s.end) for s in self.data.analysis.sections]
 
     def draw(self, painter: QPainter, px: PixelMap, box: QRectF, start: float, end: float) -> None:
         analysis = self.data.analysis
@@ -75,14 +99,13 @@ class SectionLane(Lane):
             return
         painter.setFont(theme.font(10, bold=True))
         metrics = QFontMetrics(painter.font())
-        for sec in analysis.sections:
-            if sec.end < start or sec.start > end:
+        for name, s0, s1 in self.bands():
+            if s1 < start or s0 > end:
                 continue
-            rect = QRectF(px.x(sec.start), box.top() + 1, px.x(sec.end) - px.x(sec.start) - 1,
-                          box.height() - 2)
-            painter.fillRect(rect, theme.SECTION_COLOURS.get(sec.label, theme.SECTION_OTHER))
+            rect = QRectF(px.x(s0), box.top() + 1, px.x(s1) - px.x(s0) - 1, box.height() - 2)
+            painter.fillRect(rect, theme.SECTION_COLOURS.get(name, theme.SECTION_OTHER))
             room = sticky(rect, box).adjusted(4, 0, -4, 0)  # the label stays in view while scrolling
-            label = metrics.elidedText(sec.label.upper(), Qt.TextElideMode.ElideRight, int(room.width()))
+            label = metrics.elidedText(name.upper(), Qt.TextElideMode.ElideRight, int(room.width()))
             if room.width() > 12 and label:
                 painter.setPen(theme.TEXT)
                 painter.drawText(room, Qt.AlignmentFlag.AlignVCenter, label)
@@ -111,25 +134,44 @@ class EnergyLane(Lane):
 
 
 class LyricsLane(Lane):
-    """Each word at its start time; a word that would overlap the previous one is left out."""
+    """A band under each lyric line: its words at their start times when they all fit, else the
+    line's text in the band (elided).  Estimated timing (pasted, nothing heard) is in italics."""
+
+    WORD_GAP_PX = 6
 
     def draw(self, painter: QPainter, px: PixelMap, box: QRectF, start: float, end: float) -> None:
         grid = self.data.grid
-        if not grid.words:
+        if not grid.lines:
             return
-        painter.setFont(theme.font(11))
+        estimated = self.data.lyrics_estimated
+        painter.setFont(theme.font(11, italic=estimated))
         metrics = QFontMetrics(painter.font())
-        # from the view's left edge, not the exposed strip's, so partial repaints skip the same words
-        shown = self.visible(grid.word_starts, px.seconds(box.left() - TEXT_MARGIN_PX), end, pad=0)
-        y = box.center().y()
-        free_from = -1e9
-        for i in range(shown.start, shown.stop):
-            x = px.x(grid.word_starts[i])
-            if x < free_from:
+        colour = theme.TEXT_DIM if estimated else theme.TEXT
+        baseline = box.center().y() + metrics.ascent() / 2 - 1
+        for row in grid.lines[int(np.searchsorted(grid.line_reach, start)):]:
+            if row.start > end:
+                break
+            band = QRectF(px.x(row.start), box.top() + 2,
+                          max(px.x(row.end) - px.x(row.start), 2.0), box.height() - 4)
+            painter.fillRect(band, theme.LYRIC_BAND)
+            if self.words_fit(row, px.scale, metrics):
+                for t, word in zip(row.word_starts, row.words):
+                    x = px.x(t)
+                    painter.setPen(theme.TEXT_DIM)
+                    painter.drawLine(QLineF(x, band.top() + 1, x, band.bottom() - 1))
+                    painter.setPen(colour)
+                    painter.drawText(QPointF(x + 3, baseline), word)
                 continue
-            width = metrics.horizontalAdvance(grid.words[i])
-            painter.setPen(theme.TEXT_DIM)
-            painter.drawLine(QLineF(x, box.top() + 3, x, box.bottom() - 3))
-            painter.setPen(theme.TEXT)
-            painter.drawText(QPointF(x + 3, y + metrics.ascent() / 2 - 1), grid.words[i])
-            free_from = x + width + 10
+            room = sticky(band, box).adjusted(3, 0, -2, 0)
+            text = metrics.elidedText(row.text, Qt.TextElideMode.ElideRight, int(room.width()))
+            if room.width() > 12 and text:
+                painter.setPen(colour)
+                painter.drawText(room, Qt.AlignmentFlag.AlignVCenter, text)
+
+    def words_fit(self, row, scale: float, metrics: QFontMetrics) -> bool:
+        """Can every word of ``row`` stand at its start time at ``scale`` px/s without overlap?"""
+        if not row.words:
+            return False
+        room = np.diff(np.asarray(row.word_starts, dtype=float)) * scale
+        need = [metrics.horizontalAdvance(w) + 3 + self.WORD_GAP_PX for w in row.words[:-1]]
+        return bool(np.all(room >= need))

@@ -12,10 +12,30 @@ from typing import Optional
 
 import numpy as np
 
+from mvstudio.engine.analysis.confidence import low_confidence_spans
+from mvstudio.engine.analysis.lyrics import TEXT_SETTING, lyrics_timing
 from mvstudio.engine.model import Analysis, Plan, Project
 from mvstudio.engine.snapping import SNAP_KINDS
 from mvstudio.engine.timebase import DEFAULT_FPS
 from mvstudio.engine.waveform import Envelope
+
+
+@dataclass(frozen=True)
+class LyricRow:
+    """One lyric line as the lyrics lane draws it: span, text, and its words' starts and texts."""
+
+    start: float
+    end: float
+    text: str
+    word_starts: tuple[float, ...]
+    words: tuple[str, ...]
+
+
+def _lyric_rows(analysis: Analysis) -> tuple[LyricRow, ...]:
+    rows = [LyricRow(line.start, max(line.end, line.start), line.text,
+                     tuple(w.start for w in line.words), tuple(w.text for w in line.words))
+            for line in analysis.lyrics if line.text.strip() or line.words]
+    return tuple(sorted(rows, key=lambda r: r.start))
 
 
 @dataclass(frozen=True, eq=False)
@@ -27,14 +47,16 @@ class Grid:
     energy: np.ndarray  # per beat, 0..1 of the song's loudest beat
     bar: np.ndarray  # bar number of each beat (0 before the first downbeat)
     beat_in_bar: np.ndarray  # 1-based
-    word_starts: np.ndarray
-    words: tuple[str, ...]
+    lines: tuple[LyricRow, ...] = ()  # sorted by start
+    line_reach: np.ndarray = field(default_factory=lambda: np.zeros(0))  # latest end so far
+    confidence: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per beat ([] unknown)
+    low_spans: tuple[tuple[float, float], ...] = ()  # stretches of low beat confidence (s)
 
     @classmethod
     def from_analysis(cls, analysis: Optional[Analysis]) -> "Grid":
         if analysis is None:
             empty = np.zeros(0)
-            return cls(empty, empty, empty, empty, empty, empty, ())
+            return cls(empty, empty, empty, empty, empty)
         beats = np.asarray(sorted(analysis.beats), dtype=np.float64)
         downbeats = np.asarray(sorted(analysis.downbeats), dtype=np.float64)
         energy = np.asarray(analysis.beat_energy[:len(beats)], dtype=np.float64)
@@ -42,11 +64,12 @@ class Grid:
             energy = energy / energy.max()
         bar = np.searchsorted(downbeats, beats + 1e-3, side="right")
         beat_in_bar = np.arange(len(beats)) - np.searchsorted(bar, bar, side="left") + 1
-        words = sorted((w.start, w.text) for line in analysis.lyrics
-                       for w in (line.words or [line]))
-        return cls(beats, downbeats, energy, bar, beat_in_bar,
-                   np.asarray([w[0] for w in words], dtype=np.float64),
-                   tuple(w[1] for w in words))
+        lines = _lyric_rows(analysis)
+        reach = np.maximum.accumulate([r.end for r in lines]) if lines else np.zeros(0)
+        curve = analysis.confidence_curve
+        return cls(beats, downbeats, energy, bar, beat_in_bar, lines, reach,
+                   np.asarray(curve if len(curve) == len(beats) else [], dtype=np.float64),
+                   tuple(low_confidence_spans(analysis.beats, curve, analysis.duration)))
 
     def beat_spacing(self) -> float:
         """Typical seconds between beats (0 without beats)."""
@@ -92,6 +115,12 @@ class TimelineData:
                 known.append(self.plan.clips[-1].end_frame / self.fps)
         return max(known)
 
+    @property
+    def lyrics_estimated(self) -> bool:
+        """The lyrics are pasted text spread over the song, not timed by what was heard."""
+        text = self.project.settings.get(TEXT_SETTING, "") if self.project else ""
+        return bool(self.analysis and text) and lyrics_timing(self.analysis, text) == "estimated"
+
     def bars_available(self) -> bool:
         return len(self.grid.downbeats) > 1
 
@@ -100,13 +129,15 @@ def signatures(data: TimelineData) -> dict[str, tuple]:
     """A cheap fingerprint of what each lane draws; a lane repaints when its fingerprint changes."""
     a, plan = data.analysis, data.plan
     beats = (id(a), a.duration, tuple(a.beats), tuple(a.downbeats)) if a else ()
-    lyrics = tuple((w.start, w.text) for line in a.lyrics for w in (line.words or [line])) if a else ()
+    lyrics = (tuple((ln.start, ln.end, ln.text, tuple((w.start, w.text) for w in ln.words))
+                    for ln in a.lyrics) if a else (), data.lyrics_estimated)
     sections = tuple((s.label, s.start, s.end) for s in a.sections) if a else ()
     clips = ()
     if plan is not None:
         clips = (tuple((c.id, c.start_frame, c.end_frame, c.visual_description[:60]) for c in plan.clips),
                  tuple((t.from_clip, t.to_clip, t.kind, t.duration_frames) for t in plan.transitions))
     return {"ruler": (beats, data.ruler_mode, data.duration),
-            "sections": sections, "waveform": (id(data.envelope),), "beats": beats,
+            "sections": sections, "waveform": (id(data.envelope),),
+            "beats": (beats, tuple(a.confidence_curve) if a else ()),
             "energy": (beats, tuple(a.beat_energy) if a else ()), "lyrics": lyrics,
             "clips": (clips, tuple(sorted(data.clip_states.items())), data.selected, data.preview)}

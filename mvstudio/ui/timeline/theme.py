@@ -17,6 +17,8 @@ WAVE = QColor("#4fc1a6")
 BEAT = QColor("#6c7280")
 DOWNBEAT = QColor("#e3e6ea")
 ENERGY = QColor("#f0a94b")
+LOW_CONFIDENCE = QColor(255, 191, 0, 80)  # amber band over beats the music hardly supports
+LYRIC_BAND = QColor(213, 216, 221, 28)  # the span of a lyric line
 
 SECTION_COLOURS = {
     "intro": QColor("#4a5a8c"), "verse": QColor("#2f7f83"), "pre-chorus": QColor("#6a4f9a"),
@@ -56,10 +58,11 @@ QScrollBar::add-page:horizontal, QScrollBar::sub-page:horizontal {{ background: 
 """
 
 
-def font(pixels: int = 11, bold: bool = False) -> QFont:
+def font(pixels: int = 11, bold: bool = False, italic: bool = False) -> QFont:
     f = QFont("DejaVu Sans")
     f.setPixelSize(pixels)
     f.setBold(bold)
+    f.setItalic(italic)
     return f
 
 

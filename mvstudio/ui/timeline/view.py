@@ -30,13 +30,14 @@ from mvstudio.engine.waveform import Envelope
 from mvstudio.ui.timeline import theme
 from mvstudio.ui.timeline.clips import ClipLane, ThumbnailSource
 from mvstudio.ui.timeline.lane import Lane
-from mvstudio.ui.timeline.lanes import BeatLane, EnergyLane, LyricsLane, SectionLane, WaveformLane
+from mvstudio.ui.timeline.lanes import BeatLane, EnergyLane, LyricsLane, WaveformLane
 from mvstudio.ui.timeline.ruler import RulerLane
+from mvstudio.ui.timeline.sections import SectionEditLane
 from mvstudio.ui.timeline.state import Grid, TimelineData, signatures
 
 REPAINT_MS = 16  # coalescing window: at most one repaint per 60 Hz frame
 MIN_VISIBLE_FRAMES = 10  # deepest zoom: ten frames across the view
-_LANE_TYPES = {"ruler": RulerLane, "sections": SectionLane, "waveform": WaveformLane,
+_LANE_TYPES = {"ruler": RulerLane, "sections": SectionEditLane, "waveform": WaveformLane,
                "beats": BeatLane, "energy": EnergyLane, "lyrics": LyricsLane}
 _SCROLL_UNIT = 1000  # scrollbar steps per second
 

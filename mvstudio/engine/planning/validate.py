@@ -1,0 +1,174 @@
+"""One validator for every plan, whoever made it, and a repair that makes any plan valid.
+
+``validate_plan`` adds the director's rules to ``model.check_consistency`` (no gap, overlap or
+dangling id)::
+
+    beat     every cut is on a beat frame of the analysis
+    anchor   every cut is within ``ANCHOR_REACH_S`` of a boundary the analysis proposed
+    long     no clip is longer than the video model allows
+    style    the style guide names keywords that every prompt shares
+
+``repair_plan`` returns a copy that passes: cuts move to the nearest proposed boundary when too
+far from one and then to the nearest beat, clips that collapse merge, clips that are too long are
+split on beats (downbeats preferred), unknown ids are dropped, every cut gets exactly one
+transition (the plan's own where it made one, else the director's rule), and missing style
+keywords are taken from the visual style.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from bisect import bisect_left
+from typing import Optional
+
+from mvstudio.engine.model import (TRANSITION_KINDS, Analysis, ClipScript, Plan, Problem, Project,
+                                   Transition, check_consistency, new_id)
+from mvstudio.engine.planning.rules import TRANSITION_FRAMES_CAP, plan_transitions
+from mvstudio.engine.timebase import to_seconds
+
+ANCHOR_REACH_S = 2.0
+
+
+def _max_frames(analysis: Analysis, max_clip_s: Optional[float]) -> Optional[int]:
+    return None if max_clip_s is None else int(max_clip_s * analysis.fps)
+
+
+def _anchors(analysis: Analysis) -> list[int]:
+    return sorted({b.start_frame for b in analysis.clip_boundaries[1:]})
+
+
+def _nearest(frames: list[int], frame: int) -> Optional[int]:
+    i = bisect_left(frames, frame)
+    near = [frames[j] for j in (i - 1, i) if 0 <= j < len(frames)]
+    return min(near, key=lambda f: abs(f - frame)) if near else None
+
+
+def validate_plan(plan: Plan, analysis: Analysis,
+                  max_clip_s: Optional[float] = None) -> list[Problem]:
+    """Every way ``plan`` breaks the rules (an empty list: it is valid)."""
+    problems = check_consistency(Project(name="check", analysis=analysis, plan=plan))
+    fps, beats = analysis.fps, set(analysis.beat_frames())
+    anchors, reach = _anchors(analysis), round(ANCHOR_REACH_S * fps)
+    for cut in plan.cut_frames():
+        at = f"{float(to_seconds(cut, fps)):.2f} s"
+        if cut not in beats:
+            problems.append(Problem("beat", f"the cut at {at} is not on a beat"))
+        near = _nearest(anchors, cut)
+        if anchors and (near is None or abs(near - cut) > reach):
+            problems.append(Problem("anchor", f"the cut at {at} is more than "
+                                    f"{ANCHOR_REACH_S:g} s from a boundary of the song"))
+    limit = _max_frames(analysis, max_clip_s)
+    for clip in plan.clips:
+        if limit is not None and clip.frames > limit:
+            problems.append(Problem("long", f"clip {clip.id} runs {clip.frames / fps:.1f} s; the "
+                                    f"video model makes at most {max_clip_s:g} s", clip.id))
+    if not plan.style.keywords:
+        problems.append(Problem("style", "the style guide has no keywords for the prompts"))
+    return problems
+
+
+def repair_plan(plan: Plan, analysis: Analysis, max_clip_s: Optional[float] = None) -> Plan:
+    """A copy of ``plan`` that ``validate_plan`` accepts (see module doc)."""
+    fixed = copy.deepcopy(plan)
+    end = analysis.end_frame
+    clips = sorted((c for c in fixed.clips if c.end_frame > c.start_frame),
+                   key=lambda c: c.start_frame)
+    if not clips:
+        raise ValueError("a plan without clips cannot be repaired")
+    cuts = [_place(c.start_frame, analysis) for c in clips[1:]]
+    clips = _rebuild(clips, [0, *cuts, end])
+    clips = _split_long(clips, analysis, _max_frames(analysis, max_clip_s))
+    fixed.clips = clips
+    _drop_unknown_ids(fixed)
+    fixed.transitions = _one_transition_per_cut(plan, clips, analysis)
+    if not fixed.style.keywords:
+        words = [w.strip() for w in fixed.style.visual_style.split(",") if w.strip()]
+        fixed.style.keywords = words[:3] or [fixed.style.mood or "cinematic"]
+    return fixed
+
+
+def _place(frame: int, analysis: Analysis) -> int:
+    """A cut moved near a proposed boundary (if too far from all) and onto the nearest beat."""
+    reach = round(ANCHOR_REACH_S * analysis.fps)
+    near = _nearest(_anchors(analysis), frame)
+    beat = _nearest(analysis.beat_frames(), frame)
+    if beat is not None and (near is None or abs(near - beat) <= reach):
+        return beat
+    return near if near is not None else frame  # proposed boundaries lie on beats
+
+
+def _rebuild(clips: list[ClipScript], edges: list[int]) -> list[ClipScript]:
+    """Clip ``i`` spans ``[edges[i], edges[i + 1])`` (edges made non-decreasing, within the song);
+    a clip left with no frames merges away."""
+    end = edges[-1]
+    fixed = [0]
+    for e in edges[1:-1]:
+        fixed.append(min(max(e, fixed[-1]), end))
+    fixed.append(end)
+    return [dataclasses.replace(c, start_frame=a, end_frame=b)
+            for c, a, b in zip(clips, fixed, fixed[1:]) if b > a]
+
+
+def _split_long(clips: list[ClipScript], analysis: Analysis,
+                limit: Optional[int]) -> list[ClipScript]:
+    if limit is None:
+        return clips
+    downbeats, beats = set(analysis.downbeat_frames()), analysis.beat_frames()
+    anchors = set(_anchors(analysis))
+    out: list[ClipScript] = []
+    todo = list(clips)
+    while todo:
+        clip = todo.pop(0)
+        inside = [b for b in beats if clip.start_frame < b < clip.end_frame
+                  and b - clip.start_frame <= limit and clip.end_frame - b >= 1]
+        if clip.frames <= limit or not inside:
+            out.append(clip)
+            continue
+        # the latest proposed boundary that fits, else bar start, else beat
+        cut = max((b for b in inside if b in anchors),
+                  default=max((b for b in inside if b in downbeats), default=max(inside)))
+        out.append(dataclasses.replace(clip, end_frame=cut))
+        todo.insert(0, dataclasses.replace(copy.deepcopy(clip), start_frame=cut,
+                                           id=new_id("clip")))
+    return out
+
+
+def _drop_unknown_ids(plan: Plan) -> None:
+    characters = {c.id for c in plan.characters}
+    scenes = {s.id for s in plan.scenes}
+    for clip in plan.clips:
+        clip.characters = [c for c in dict.fromkeys(clip.characters) if c in characters]
+        clip.scenes = [s for s in dict.fromkeys(clip.scenes) if s in scenes]
+
+
+def _one_transition_per_cut(original: Plan, clips: list[ClipScript], analysis: Analysis):
+    ids = [None, *(c.id for c in clips), None]
+    frames = {c.id: c.frames for c in clips}
+    ruled = {(t.from_clip, t.to_clip): t for t in plan_transitions(analysis, clips)}
+    out = []
+    for a, b in zip(ids, ids[1:]):
+        own = original.transition_between(a, b)
+        if own is None or own.kind not in TRANSITION_KINDS:
+            out.append(ruled[(a, b)])
+            continue
+        out.append(fit_transition(own, [frames[c] for c in (a, b) if c is not None]))
+    return unique_ids(out)
+
+
+def fit_transition(t: Transition, clip_frames: list[int]) -> Transition:
+    """``t`` no longer than its clips allow (a share of the shorter); one that fits no frames
+    becomes a cut."""
+    cap = int(min(clip_frames) * TRANSITION_FRAMES_CAP)
+    length = max(0, min(t.duration_frames, cap))
+    return dataclasses.replace(t, duration_frames=length, kind=t.kind if length else "cut")
+
+
+def unique_ids(transitions: list[Transition]) -> list[Transition]:
+    """The transitions, any repeated id replaced by a new one."""
+    seen: set[str] = set()
+    for t in transitions:
+        if t.id in seen:
+            t.id = new_id("tr")
+        seen.add(t.id)
+    return transitions
