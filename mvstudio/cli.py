@@ -156,19 +156,19 @@ def _analyze(args: argparse.Namespace) -> int:
 
     from mvstudio.engine.analysis.cache import AnalysisCache, analyze_cached
     from mvstudio.engine.analysis.parser_json import audio_parser_json
-    from mvstudio.engine.analysis.settings import AnalysisSettings
+    from mvstudio.engine.settings import load_settings
     from mvstudio.progress_bar import ProgressBar
 
     began = time.monotonic()
     transcriber = _transcriber() if args.lyrics else None  # a missing key fails before the work
     cache = AnalysisCache() if args.cache else None
+    settings = load_settings().analysis_settings()
     if cache is not None:
-        analysis, hit = analyze_cached(args.song, args.fps, AnalysisSettings(), ProgressBar(),
-                                       cache=cache)
+        analysis, hit = analyze_cached(args.song, args.fps, settings, ProgressBar(), cache=cache)
     else:
         from mvstudio.engine.analysis.analyze import analyze
 
-        analysis, hit = analyze(args.song, fps=args.fps, sink=ProgressBar()), False
+        analysis, hit = analyze(args.song, args.fps, settings, ProgressBar()), False
     if transcriber is not None:
         from mvstudio.engine.analysis.lyrics import song_lyrics
 

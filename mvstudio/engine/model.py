@@ -20,6 +20,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Optional
 
+from mvstudio.engine.analysis.settings import AnalysisSettings
 from mvstudio.engine.timebase import DEFAULT_FPS, to_frame
 
 SECTION_LABELS = ("intro", "verse", "pre-chorus", "chorus", "bridge", "instrumental", "outro")
@@ -108,6 +109,7 @@ class Analysis:
     tempo_curve: list[float] = field(default_factory=list)  # local BPM at each beat
     tempo_stability: float = 0.0  # share of beats within 4% of the median tempo
     corrections_hash: str = ""  # hash of the user corrections applied ("" = none)
+    settings: AnalysisSettings = field(default_factory=AnalysisSettings)  # what it was made with
     confidence_curve: list[float] = field(default_factory=list)  # 0-1 per beat ([] = unknown)
     transcript: Optional[list[LyricLine]] = None  # what a transcriber heard (None: not asked)
     id: str = field(default_factory=lambda: new_id("ana"))
@@ -189,6 +191,7 @@ class Scene:
     name: str
     description: str
     time_of_day: str = ""
+    music_prompt: str = ""  # what its music sounds like, for a soundtrack made to the plan
     id: str = field(default_factory=lambda: new_id("scene"))
 
 

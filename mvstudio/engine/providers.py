@@ -5,11 +5,13 @@ back to the rule director (see ``Pipeline.plan``)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Optional
 
+from mvstudio.engine.generation.local_clips import LocalClipMaker
 from mvstudio.engine.keys import get_key
-from mvstudio.engine.pipeline import Providers, offline_providers
+from mvstudio.engine.pipeline import PipelineOptions, Providers, offline_providers
 from mvstudio.engine.settings import Settings, load_settings
 
 RULES = "rules"  # the planner model that means the offline rule director
@@ -27,3 +29,15 @@ def providers_for(photos: Optional[list[Path]] = None,
 
         providers.planner = LLMPlanner(key, model=model)
     return providers
+
+
+def pipeline_options(providers: Providers, settings: Optional[Settings] = None,
+                     **overrides) -> PipelineOptions:
+    """The run's options from the user's settings: clip lengths for the analysis, and as many
+    generations at once as the settings allow (no more than the cores for local rendering)."""
+    settings = settings or load_settings()
+    jobs = settings.concurrency
+    if isinstance(providers.clips, LocalClipMaker):
+        jobs = min(jobs, os.cpu_count() or 1)
+    options = dict(concurrency=max(1, jobs), analysis=settings.analysis_settings())
+    return PipelineOptions(**{**options, **overrides})

@@ -18,8 +18,8 @@ from mvstudio.engine.errors import InputError
 from mvstudio.engine.events import CancelToken, Notice, Sink, null_sink
 from mvstudio.engine.generation.photos import list_photos, readable_photos
 from mvstudio.engine.model import Project
-from mvstudio.engine.pipeline import Pipeline, PipelineOptions
-from mvstudio.engine.providers import providers_for
+from mvstudio.engine.pipeline import Pipeline
+from mvstudio.engine.providers import pipeline_options, providers_for
 from mvstudio.engine.render.output import check_output_path
 from mvstudio.engine.store.project_file import ProjectFile, create_project, open_project
 from mvstudio.engine.timebase import to_seconds
@@ -38,6 +38,7 @@ class RenderJob:
     height: int = 1080
     concurrency: int = 2
     seed: int = 0
+    settings: dict = field(default_factory=dict)  # a new project's settings (e.g. its story)
 
 
 @dataclass
@@ -83,7 +84,7 @@ def _open_or_create(job: RenderJob, folder: Path) -> tuple[ProjectFile, Project]
         project.prompt = job.prompt
         return store, project
     project = Project(name=job.song.stem, prompt=job.prompt, fps=job.fps, width=job.width,
-                      height=job.height, created=time.time())
+                      height=job.height, settings=dict(job.settings), created=time.time())
     store = create_project(folder, project)
     project.song = store.import_song(job.song)
     store.save(project)
@@ -113,9 +114,9 @@ async def _run_in(job: RenderJob, folder: Path, checked: _Checked, sink: Sink,
                   cancel: Optional[CancelToken], timings: dict) -> RenderSummary:
     store, project = _open_or_create(job, folder)
     try:
-        pipeline = Pipeline(store, project, providers_for(checked.photos), sink=sink,
-                            cancel=cancel, options=PipelineOptions(concurrency=job.concurrency,
-                                                                   seed=job.seed))
+        providers = providers_for(checked.photos)
+        options = pipeline_options(providers, concurrency=job.concurrency, seed=job.seed)
+        pipeline = Pipeline(store, project, providers, sink=sink, cancel=cancel, options=options)
         report = await pipeline.run(job.output)
     finally:
         store.close()

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mvstudio.engine.analysis.settings import AnalysisSettings
 from mvstudio.engine.errors import StoreError
 from mvstudio.engine.userdirs import config_dir
 
@@ -36,6 +37,10 @@ class Settings:
     max_clip_s: float = 8.0
     theme: str = "dark"
     recent_projects: list[str] = field(default_factory=list)  # most recent first
+
+    def analysis_settings(self) -> AnalysisSettings:
+        """The analysis options these settings choose (clip lengths)."""
+        return AnalysisSettings(min_clip_s=self.min_clip_s, max_clip_s=self.max_clip_s)
 
 
 def settings_path() -> Path:

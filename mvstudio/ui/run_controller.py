@@ -17,8 +17,8 @@ from mvstudio.engine.analysis.lyrics import keyed_transcriber
 from mvstudio.engine.errors import Cancelled, MVError
 from mvstudio.engine.events import CancelToken
 from mvstudio.engine.generation.photos import list_photos, readable_photos
-from mvstudio.engine.pipeline import Pipeline, PipelineOptions, Providers
-from mvstudio.engine.providers import providers_for
+from mvstudio.engine.pipeline import Pipeline, Providers
+from mvstudio.engine.providers import pipeline_options, providers_for
 from mvstudio.ui.bridge import EngineBridge
 from mvstudio.ui.document import ProjectDocument
 
@@ -97,11 +97,12 @@ class RunController(QObject):
 
     def pipeline(self, cancel: Optional[CancelToken] = None) -> Pipeline:
         document = self.document
-        return Pipeline(document.store, document.project, self.providers(),
-                        sink=self.bridge, cancel=cancel, save_document=False,
-                        on_change=document.pipeline_changed,
-                        options=PipelineOptions(seed=int(document.project.settings.get("seed", 0)),
-                                                transcriber=keyed_transcriber))
+        providers = self.providers()
+        options = pipeline_options(providers, seed=int(document.project.settings.get("seed", 0)),
+                                   transcriber=keyed_transcriber)
+        return Pipeline(document.store, document.project, providers, sink=self.bridge,
+                        cancel=cancel, save_document=False,
+                        on_change=document.pipeline_changed, options=options)
 
     def preview_path(self) -> Path:
         folder = self.document.folder / "renders"

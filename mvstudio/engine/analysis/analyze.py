@@ -79,7 +79,7 @@ def analyze(path: str | Path, fps: int = DEFAULT_FPS, settings: Optional[Analysi
         tempo_curve=[round(float(t), 2) for t in beat.tempo_curve],
         tempo_stability=round(beat.tempo_stability, 4),
         confidence_curve=[round(float(c), 3) for c in beat.confidence],
-        audio_hash=audio_hash, settings_hash=settings_hash(settings, fps),
+        audio_hash=audio_hash, settings_hash=settings_hash(settings, fps), settings=settings,
         fallback_used=beat.fallback_used, processing_time=round(time.monotonic() - began, 3))
     report.finish(f"{analysis.bpm:.0f} BPM, {len(sections)} sections, {len(clips)} clips")
     return analysis

@@ -108,6 +108,7 @@ def analyze_cached(path: str | Path, fps: int, settings: Any = None, sink: Any =
     except OSError:
         found = None  # analyze() reports the unreadable file in one line
     if found is not None:
+        found.settings = settings  # what the hash stands for (entries from before it was kept)
         return found, True
     from mvstudio.engine.analysis.analyze import analyze
     from mvstudio.engine.events import null_sink

@@ -236,13 +236,13 @@ def apply_corrections(analysis: Analysis, corrections: AnalysisCorrections,
                       settings: Optional[AnalysisSettings] = None) -> Analysis:
     """The analysis as the user corrected it (see module doc); ``analysis`` is left untouched.
 
-    ``settings`` decide the recomputed clip slots (the defaults when not given).  With no
+    ``settings`` decide the recomputed clip slots (the analysis' own when not given).  With no
     corrections the analysis itself is returned.
     """
     if corrections.is_empty():
         return analysis
     validate_corrections(corrections, analysis.duration)
-    settings = settings or AnalysisSettings()
+    settings = settings or analysis.settings
     c = corrections
     beats_changed = bool(c.tapped_beats or c.tempo_bpm is not None or c.phase_shift_ms)
     if beats_changed:
@@ -270,4 +270,4 @@ def apply_corrections(analysis: Analysis, corrections: AnalysisCorrections,
         sections=sections, clip_boundaries=clips, tempo_curve=[float(t) for t in curve],
         tempo_stability=stability(curve) if beats_changed else analysis.tempo_stability,
         confidence_curve=confidence,
-        corrections_hash=chash, id="ana_" + input_hash(analysis.id, chash)[:8])
+        corrections_hash=chash, settings=settings, id="ana_" + input_hash(analysis.id, chash)[:8])

@@ -24,7 +24,6 @@ from typing import Any, Optional
 
 from mvstudio.engine.analysis.corrections import (apply_corrections, find_boundary, find_section,
                                                   validate_corrections)
-from mvstudio.engine.analysis.settings import AnalysisSettings
 from mvstudio.engine.edits.base import (Edit, EditError, NoChange, find, make_edit, set_fields,
                                         set_project)
 from mvstudio.engine.edits.timeline import resized_edit
@@ -76,7 +75,7 @@ def _correct(project: Project, label: str, corrections: AnalysisCorrections) -> 
         validate_corrections(corrections, raw.duration)
     except InputError as exc:
         raise EditError(str(exc)) from None
-    analysis = apply_corrections(raw, corrections, AnalysisSettings())
+    analysis = apply_corrections(raw, corrections)  # with the settings raw was made with
     swap = set_project(project, corrections=corrections, analysis=analysis,
                        raw_analysis=None if analysis is raw else raw)
     if analysis.beat_frames() == project.analysis.beat_frames() or project.plan is None:
