@@ -5,7 +5,7 @@ never edited: a schema change is a new function appended to the list.  Each migr
 own transaction together with the row that records it in ``schema_version``, so a failure leaves
 the file at the last complete version.
 
-Schema (version 5)::
+Schema (version 6)::
 
     schema_version(version PK, applied)
     project(id PK, name, prompt, fps, width, height, settings JSON, created, modified, saved_by,
@@ -14,7 +14,7 @@ Schema (version 5)::
     analysis(id PK, audio_hash, settings_hash, fps, duration, bpm, data JSON)   -- one row
     plan(id PK, summary, origin, notes JSON, style JSON, basis)      -- one row
     characters(id PK, position, name, description, role)
-    scenes(id PK, position, name, description, time_of_day)
+    scenes(id PK, position, name, description, time_of_day, music_prompt)
     clips(id PK, position, start_frame, end_frame, visual_description, motion, camera,
           characters JSON, scenes JSON, lyrics_context, beat_intensity, seed, locked,
           user_edited, image_path)
@@ -91,8 +91,13 @@ def _v5_raw_analysis(db: sqlite_utils.Database) -> None:
     db.table("project").add_column("raw_analysis", str)
 
 
+def _v6_scene_music(db: sqlite_utils.Database) -> None:
+    """A music prompt per scene, for a soundtrack made to the plan (prompt-only videos)."""
+    db.table("scenes").add_column("music_prompt", str, not_null_default="")
+
+
 MIGRATIONS: list[Migration] = [_v1_initial, _v2_lookups, _v3_plan_basis, _v4_analysis_corrections,
-                               _v5_raw_analysis]
+                               _v5_raw_analysis, _v6_scene_music]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
