@@ -1,4 +1,4 @@
-"""``mvstudio``: the app, and headless ``render`` / ``analyze`` commands.
+"""``mvstudio``: the app, and headless ``render`` / ``analyze`` / ``plan`` commands.
 
 Expected failures (bad input, FFmpeg errors, cancel) print one line and exit 2 (130 on Ctrl-C);
 unexpected ones print one line too, with the traceback saved to a log file for a bug report.
@@ -54,6 +54,18 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--jobs", type=int, default=2, help="clips made at once (default 2)")
     render.add_argument("--seed", type=int, default=0, help="variation seed for the plan and stills")
     render.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    render.add_argument("--prompt-only", action="store_true",
+                        help="no song: plan the video from --prompt alone and make a soundtrack "
+                        "for it, offline (needs --duration)")
+    _story_options(render)
+
+    plan = sub.add_parser("plan", help="plan a prompt-only video: its scenes, clips and a music "
+                          "prompt per scene")
+    plan.add_argument("--prompt", required=True, help="the creative prompt for the video")
+    _story_options(plan)
+    plan.add_argument("--seed", type=int, default=0, help="variation seed for the plan")
+    plan.add_argument("--fps", type=int, default=30, help="frame rate for the clip frames")
+    plan.add_argument("--json", action="store_true", help="print the plan as JSON")
 
     analyze = sub.add_parser("analyze", help="analyse a song and print what was found")
     analyze.add_argument("song", type=Path)
@@ -68,6 +80,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _story_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--duration", type=float, default=None,
+                        help="prompt-only: the video's length in seconds (5-600)")
+    parser.add_argument("--template", default=None,
+                        help="prompt-only: ad, story or mood (default: guessed from the prompt)")
+    parser.add_argument("--bpm", type=float, default=None,
+                        help="prompt-only: the soundtrack's tempo (default: from the prompt's "
+                        "genre or mood)")
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -77,6 +99,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return _render(args, parser)
         if command == "analyze":
             return _analyze(args)
+        if command == "plan":
+            return _plan(args, parser)
         return _app(getattr(args, "project", None))
     except KeyboardInterrupt:
         print("mvstudio: cancelled", file=sys.stderr)
@@ -117,23 +141,21 @@ def _render(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from mvstudio.engine.render_job import RenderJob, run_render_job
     from mvstudio.progress_bar import ProgressBar
 
-    if args.demo == (args.song is not None):
-        parser.error("render needs a SONG or --demo (not both)")
-    prompt = args.prompt
-    if args.demo:
-        song, demo_prompt = _demo_song()
-        prompt = prompt or demo_prompt
-    else:
-        song = args.song
-    if not prompt:
-        parser.error("render needs --prompt TEXT (a sentence describing the video)")
+    song, prompt = _render_input(args, parser)
     width, height = args.size
     job = RenderJob(song=song, prompt=prompt, output=args.output, images=args.images,
                     project_dir=args.project, fps=args.fps, width=width, height=height,
                     concurrency=max(1, args.jobs), seed=args.seed)
     cancel = CancelToken()
+    if args.prompt_only:
+        from mvstudio.engine.prompt_job import run_prompt_only_job
+
+        work = run_prompt_only_job(job, args.duration, bpm=args.bpm, template=args.template,
+                                   sink=ProgressBar(), cancel=cancel)
+    else:
+        work = run_render_job(job, ProgressBar(), cancel)
     try:
-        summary = asyncio.run(run_render_job(job, ProgressBar(), cancel))
+        summary = asyncio.run(work)
     except KeyboardInterrupt:
         cancel.cancel()
         raise
@@ -142,6 +164,48 @@ def _render(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     else:
         print(f"wrote {summary.output} ({summary.duration:.2f} s, {len(summary.clips)} clips, "
               f"{summary.bpm:.1f} BPM)", file=sys.stderr)
+    return 0
+
+
+def _render_input(args: argparse.Namespace, parser: argparse.ArgumentParser) -> tuple[Path, str]:
+    """The song and the prompt a render asks for (a usage error exits with 2)."""
+    prompt = args.prompt
+    if args.prompt_only:
+        if args.demo or args.song is not None:
+            parser.error("--prompt-only renders without a song: leave out SONG and --demo")
+        if args.duration is None:
+            parser.error("--prompt-only needs --duration SECONDS")
+        song = Path()  # the soundtrack, made by the job
+    elif args.duration is not None or args.template or args.bpm is not None:
+        parser.error("--duration, --template and --bpm go with --prompt-only")
+    elif args.demo == (args.song is not None):
+        parser.error("render needs a SONG or --demo (not both)")
+    elif args.demo:
+        song, demo_prompt = _demo_song()
+        prompt = prompt or demo_prompt
+    else:
+        song = args.song
+    if not prompt:
+        parser.error("render needs --prompt TEXT (a sentence describing the video)")
+    return song, prompt
+
+
+def _plan(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from mvstudio.engine.planning.prompt_only import plan_json, plan_prompt_only
+
+    if args.duration is None:
+        parser.error("plan needs --duration SECONDS (the video's length)")
+    analysis, plan = plan_prompt_only(args.prompt, args.duration, args.seed, bpm=args.bpm,
+                                      template=args.template, fps=args.fps)
+    data = plan_json(analysis, plan)
+    if args.json:
+        print(json.dumps(data, indent=2))
+        return 0
+    print(f"{data['summary']}\n{data['duration']:.1f} s at {data['bpm']:g} BPM, "
+          f"{len(data['scenes'])} scenes, {len(data['clips'])} clips")
+    for scene in data["scenes"]:
+        print(f"{scene['start']:7.2f}-{scene['end']:7.2f}  {scene['name']} [{scene['energy']}]"
+              f"\n    music: {scene['music_prompt']}")
     return 0
 
 

@@ -31,6 +31,7 @@ from mvstudio.engine.generation.protocols import (ClipRequest, ImageGenerator, I
 from mvstudio.engine.hashing import input_hash
 from mvstudio.engine.model import Asset, ClipScript, Project, check_consistency
 from mvstudio.engine.planning.basis import plan_basis
+from mvstudio.engine.planning.prompt_only import story_planner
 from mvstudio.engine.planning.prompts import build_prompt
 from mvstudio.engine.planning.replan import merge_replan
 from mvstudio.engine.planning.rules import RulePlanner
@@ -174,7 +175,7 @@ class Pipeline:
         if project.plan is not None and project.plan.basis == plan_basis(project):
             return
         reporter = StageReporter(self.sink, "plan")
-        planner = self.providers.planner
+        planner = story_planner(project) or self.providers.planner  # prompt-only: its story
         reporter.start(f"planning with {planner.name}")
         try:
             plan = await planner.plan(project.analysis, project.prompt, self.options.seed,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import tempfile
 from pathlib import Path
 from typing import Optional
 
@@ -22,6 +23,7 @@ from mvstudio.ui.analysis_actions import AnalysisActions
 from mvstudio.ui.bridge import EngineBridge
 from mvstudio.ui.document import ProjectDocument
 from mvstudio.ui.lyrics_actions import LyricsActions
+from mvstudio.ui.dialogs.prompt_project import PromptProjectDialog, PromptRequest
 from mvstudio.ui.dialogs.settings_dialog import SettingsDialog
 from mvstudio.ui.panels.inspector import Inspector
 from mvstudio.ui.panels.plan_panel import PlanPanel
@@ -83,6 +85,10 @@ class MainWindow(QMainWindow):
                                     "MV Studio closed before this project was saved. "
                                     "Recover the unsaved changes?") == QMessageBox.Yes
 
+    def ask_prompt_project(self) -> Optional[PromptRequest]:
+        dialog = PromptProjectDialog(self)
+        return dialog.request() if dialog.exec() == QDialog.Accepted else None
+
     def ask_save_changes(self) -> str:
         """Returns "save", "discard" or "cancel"."""
         answer = QMessageBox.question(
@@ -113,6 +119,8 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         file = bar.addMenu("&File")
         self._action(file, "&New Project from Song…", self.new_project_dialog, QKeySequence.New)
+        self._action(file, "New Project from &Prompt…", self.new_project_from_prompt_dialog,
+                     "Ctrl+Shift+N")
         self._action(file, "&Open Project…", self.open_project_dialog, QKeySequence.Open)
         self.recent_menu = file.addMenu("Open &Recent")
         file.addSeparator()
@@ -186,6 +194,7 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         self.welcome.open_song.connect(self.new_project_for_song)
         self.welcome.new_requested.connect(self.new_project_dialog)
+        self.welcome.prompt_requested.connect(self.new_project_from_prompt_dialog)
         self.welcome.open_requested.connect(self.open_project_dialog)
         self.welcome.recent_chosen.connect(self.open_project)
         self.welcome.demo_requested.connect(self.render_demo)
@@ -480,6 +489,37 @@ class MainWindow(QMainWindow):
             document.project.settings["images_dir"] = str(photos)
             document.mark_changed("settings")
             await self.runner.run("render")
+
+    @asyncSlot()
+    async def new_project_from_prompt_dialog(self) -> None:
+        request = self.ask_prompt_project()
+        if request is not None:
+            await self.new_project_from_prompt(request)
+
+    async def new_project_from_prompt(self, request: PromptRequest,
+                                      folder: Optional[Path] = None) -> Optional[ProjectDocument]:
+        """A project whose song is a soundtrack made for the prompt's story (made off the GUI
+        thread), then planned from that story."""
+        from mvstudio.engine.planning.prompt_only import story_settings
+        from mvstudio.engine.planning.story import compose_story
+        from mvstudio.engine.prompt_job import make_soundtrack
+        from mvstudio.engine.userdirs import cache_dir, data_dir
+
+        try:
+            story = compose_story(request.prompt, request.duration, template=request.template)
+        except MVError as exc:
+            self._error(str(exc))
+            return None
+        self.run_panel.append(f"making a {story.bpm:g} BPM soundtrack for the prompt…")
+        with tempfile.TemporaryDirectory(prefix="soundtrack-", dir=cache_dir()) as tmp:
+            song = await make_soundtrack(story, Path(tmp))
+            folder = folder or _free_folder(project_folder_for(song.stem, data_dir()))
+            document = self.new_project_for_song(song, folder, request.prompt)
+        if document is not None:
+            document.project.settings.update(story_settings(story))
+            document.mark_changed("settings")
+            await self.runner.run("plan")
+        return document
 
     @asyncSlot(str)
     async def run_action(self, action: str) -> None:

@@ -1,4 +1,4 @@
-"""The welcome page: start from a song, open a project, or render the demo offline."""
+"""The welcome page: start from a song or a prompt, open a project, or render the demo offline."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from mvstudio.engine.settings import load_settings
 class WelcomePage(QWidget):
     open_song = Signal(Path)
     new_requested = Signal()
+    prompt_requested = Signal()
     open_requested = Signal()
     recent_chosen = Signal(Path)
     demo_requested = Signal()
@@ -26,6 +27,7 @@ class WelcomePage(QWidget):
         title.setWordWrap(True)
         buttons = QHBoxLayout()
         for text, signal in (("New project from a song…", self.new_requested),
+                             ("From a prompt (no song)…", self.prompt_requested),
                              ("Open project…", self.open_requested),
                              ("Render the demo (offline, photo mode)", self.demo_requested)):
             button = QPushButton(text)

@@ -31,7 +31,7 @@ def good_answer(analysis, skip: int = 0) -> dict:
         "characters": [{"key": "c1", "name": "Courier", "description": "a young courier in a "
                         "yellow raincoat", "role": "lead"}],
         "scenes": [{"key": "s1", "name": "Streets", "description": "rain-soaked streets",
-                    "time_of_day": "night"}],
+                    "time_of_day": "night", "music_prompt": "dark synthwave, 120 BPM"}],
         "clips": [{"slot": i, "visual_description": f"shot {i}: the courier weaves through "
                    "traffic", "motion": "fast", "camera": "tracking", "characters": ["c1", "ghost"],
                    "scenes": ["s1"], "lyrics_context": "", "beat_intensity": "strong"}
@@ -69,6 +69,7 @@ def test_a_good_answer_becomes_a_valid_plan_and_its_tokens_a_cost(fake, analysis
     assert [c.start_frame for c in plan.clips] == [b.start_frame for b in analysis.clip_boundaries]
     courier = plan.characters[0].id
     assert all(c.characters == [courier] for c in plan.clips)  # the unknown key is dropped
+    assert plan.scenes[0].music_prompt == "dark synthwave, 120 BPM"
     kinds = [plan.transition_between(a.id, b.id).kind for a, b in zip(plan.clips, plan.clips[1:])]
     assert kinds[:2] == ["cut", "crossfade"]
     assert len(spent) == 1 and spent[0].cost == pytest.approx(1000 * 0.15e-6 + 500 * 0.6e-6)

@@ -99,3 +99,30 @@ def test_a_failing_migration_leaves_the_last_complete_version(tmp_path, monkeypa
         migrate(db)
     assert schema_version(db) == SCHEMA_VERSION
     assert "half_done" not in db.table_names()
+
+
+def test_v5_project_opens_with_empty_music_prompts(tmp_path):
+    """Version 6 adds a music prompt per scene; a v5 file's scenes get an empty one."""
+    folder = tmp_path / "Five.mvstudio"
+    folder.mkdir()
+    (folder / "media").mkdir()
+    db = sqlite_utils.Database(folder / "project.db")
+    db["schema_version"].create({"version": int, "applied": float}, pk="version")
+    for version, migration in enumerate(MIGRATIONS[:5], start=1):
+        migration(db)
+        db["schema_version"].insert({"version": version, "applied": 0})
+    db.execute("INSERT INTO project (id, name, prompt, fps, width, height, settings, created,"
+               " modified) VALUES ('proj_5', 'Five', 'p', 30, 640, 360, '{}', 1.0, 2.0)")
+    db.execute("INSERT INTO plan VALUES ('plan_5', 's', 'rules', '[]', '{}', '')")
+    db.execute("INSERT INTO scenes VALUES ('scene_1', 0, 'Roof', 'neon rooftop', 'night')")
+    db.close()
+    with open_project(folder) as pf:
+        assert schema_version(pf.db) == SCHEMA_VERSION >= 6
+        project = pf.load()
+        scene = project.plan.scenes[0]
+        assert (scene.name, scene.time_of_day, scene.music_prompt) == ("Roof", "night", "")
+        scene.music_prompt = "slow synthwave, 90 BPM"
+        pf.save(project)
+    with open_project(folder) as pf:
+        assert pf.load().plan.scenes[0].music_prompt == "slow synthwave, 90 BPM"
+    assert schema_version(sqlite_utils.Database(folder / "project.db.v5.bak")) == 5

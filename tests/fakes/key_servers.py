@@ -12,13 +12,11 @@ part of the key, as the real one does, so tests can check that it never reaches 
 
 from __future__ import annotations
 
-import json
 import socket
 from collections import deque
-from http.server import BaseHTTPRequestHandler
 from typing import Any, Callable
 
-from fakes.loopback import LoopbackServer
+from fakes.loopback import JsonHandler, LoopbackServer
 
 from fakes.openai_server import Reply, error_body
 
@@ -94,29 +92,14 @@ class FakeKeyServer(LoopbackServer):
     def _handler(self):
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
+        class Handler(JsonHandler):
             def do_GET(self) -> None:  # noqa: N802 - http.server naming
                 fake.requests.append({k.lower(): v for k, v in self.headers.items()})
                 reply, body = fake._answer(self.path.split("?")[0],
                                            self.headers.get("Authorization", ""))
                 if reply.delay and fake._closing.wait(reply.delay):
                     return
-                data = json.dumps(body).encode()
-                try:
-                    self.send_response(reply.status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    for name, value in reply.headers.items():
-                        self.send_header(name, value)
-                    self.end_headers()
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up (a timeout test)
+                self.send_json(reply.status, body, reply.headers)
 
         return Handler
 

@@ -24,14 +24,11 @@ import copy
 import email.parser
 import email.policy
 import json
-import threading
 import time
-from collections import defaultdict, deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from typing import Any, Optional
 
-from fakes.loopback import LoopbackServer
+from fakes.loopback import JsonHandler, ScriptedServer
 
 DEFAULT_KEY = "sk-test-fake-0123456789abcdef"
 
@@ -121,20 +118,18 @@ def chat_completion(content: Any, model: str = "gpt-4o-mini", finish_reason: str
                       "total_tokens": sum(usage)}}
 
 
-class FakeOpenAI(LoopbackServer):
+class FakeOpenAI(ScriptedServer):
     """The fake server (see module doc).  Starts on construction; ``close()`` or ``with``."""
 
     TRANSCRIPTIONS = "/v1/audio/transcriptions"
     CHAT = "/v1/chat/completions"
 
     def __init__(self, api_keys: tuple[str, ...] = (DEFAULT_KEY,)):
+        super().__init__()
         self.key = api_keys[0]
         self.api_keys = set(api_keys)
         self.transcript: dict = copy.deepcopy(DEFAULT_TRANSCRIPT)
         self.chat_content: Any = None
-        self.requests: list[Request] = []
-        self._queues: dict[str, deque[Reply]] = defaultdict(deque)
-        self._lock = threading.Lock()
         self._serve(self._handler_class(), "fake-openai")
 
     # ------------------------------------------------------------------ control
@@ -143,24 +138,10 @@ class FakeOpenAI(LoopbackServer):
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
 
-    def script(self, route: str, *replies: Reply) -> None:
-        """Queue ``replies`` for ``route``; each request takes the next one."""
-        with self._lock:
-            self._queues[route].extend(replies)
-
     def revoke(self, key: str) -> None:
         self.api_keys.discard(key)
 
-    def requests_to(self, route: str) -> list[Request]:
-        with self._lock:
-            return [r for r in self.requests if r.path == route]
-
     # ------------------------------------------------------------------ answers
-
-    def _next(self, route: str) -> Reply:
-        with self._lock:
-            queue = self._queues[route]
-            return queue.popleft() if queue else Reply()
 
     def _default_body(self, route: str, request: Request) -> Any:
         if route == self.TRANSCRIPTIONS:
@@ -187,7 +168,7 @@ class FakeOpenAI(LoopbackServer):
         route = request.path
         if route not in (self.TRANSCRIPTIONS, self.CHAT):
             return 404, error_body(404, f"Invalid URL (POST {route})"), 0.0, {}
-        reply = self._next(route)
+        reply = self._next_reply(route) or Reply()
         body = reply.body
         if body is None:
             body = self._default_body(route, request) if reply.status < 400 else \
@@ -199,33 +180,15 @@ class FakeOpenAI(LoopbackServer):
     def _handler_class(self):
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:  # keep test output clean
-                pass
-
+        class Handler(JsonHandler):
             def do_POST(self) -> None:  # noqa: N802 - http.server naming
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                request = _parse_request("POST", self.path, dict(self.headers.items()), raw)
-                with fake._lock:
-                    fake.requests.append(request)
+                request = _parse_request("POST", self.path, dict(self.headers.items()),
+                                         self.read_body())
+                fake._log(request)
                 status, body, delay, headers = fake._answer(request)
                 if delay and fake._closing.wait(delay):
                     return
-                data = body if isinstance(body, bytes) else (
-                    body.encode() if isinstance(body, str) else json.dumps(body).encode())
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    for k, v in headers.items():
-                        self.send_header(k, v)
-                    self.end_headers()
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up (a timeout test)
+                self.send_json(status, body, headers)
 
         return Handler
 

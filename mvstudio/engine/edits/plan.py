@@ -88,7 +88,7 @@ class _Kind:
 
 
 CHARACTER = _Kind("characters", "character", Character, ("name", "description", "role"))
-SCENE = _Kind("scenes", "scene", Scene, ("name", "description", "time_of_day"))
+SCENE = _Kind("scenes", "scene", Scene, ("name", "description", "time_of_day", "music_prompt"))
 
 
 def _values(kind: _Kind, items: list, item_id: str, fields: dict[str, Any]) -> dict[str, Any]:
@@ -157,7 +157,8 @@ def remove_character(project: Project, character_id: str) -> Edit:
 
 
 def edit_scene(project: Project, scene_id: str, **fields: Any) -> Edit:
-    """Change a scene's ``name``, ``description`` or ``time_of_day`` (names stay unique)."""
+    """Change a scene's ``name``, ``description``, ``time_of_day`` or ``music_prompt`` (names stay
+    unique)."""
     return _edit(SCENE, project, scene_id, fields)
 
 

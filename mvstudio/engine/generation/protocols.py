@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Optional, Protocol
+from typing import TYPE_CHECKING, Callable, Optional, Protocol, Sequence
 
 from mvstudio.engine.events import CancelToken, StageReporter
-from mvstudio.engine.model import Analysis, Plan
+from mvstudio.engine.model import Analysis, Plan, Scene
 
 if TYPE_CHECKING:
     from mvstudio.engine.planning.spend import Spend
@@ -27,6 +27,7 @@ class ImageRequest:
     seed: int
     width: int
     height: int
+    reference: Optional[Path] = None  # a character or place to keep (models that take one)
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class ClipRequest:
     beat_frames: tuple[int, ...]  # beats inside the clip, as frame offsets from its start
     move: str
     seed: int
+    last_image: Optional[Path] = None  # last frame, for models that end on a given picture
 
 
 @dataclass
@@ -85,6 +87,18 @@ class VideoGenerator(Protocol):
     async def generate(self, request: ClipRequest, workdir: Path,
                        cancel: Optional[CancelToken] = None,
                        reporter: Optional[StageReporter] = None) -> Generated: ...
+
+
+class SoundtrackGenerator(Protocol):
+    """Music for a plan that has no song: one section per scene, played from the scene's
+    ``music_prompt`` for its duration (s), each continuing the one before."""
+
+    name: str
+
+    def fingerprint(self) -> str: ...
+
+    async def generate(self, scenes: Sequence[Scene], durations: Sequence[float], workdir: Path,
+                       cancel: Optional[CancelToken] = None) -> Generated: ...
 
 
 @dataclass(frozen=True)

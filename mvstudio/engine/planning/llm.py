@@ -62,6 +62,7 @@ class SceneAnswer(BaseModel):
     name: str
     description: str
     time_of_day: str
+    music_prompt: str  # genre, mood, energy, tempo: for a soundtrack made to the plan
 
 
 class ClipAnswer(BaseModel):
@@ -102,7 +103,9 @@ colours (#RRGGBB) and whose keywords every clip shares. Follow the song: calm se
 moves and longer looks, high-energy sections fast camera movement; choruses return to the main \
 scene; lyrics suggest visual metaphors, never on-screen text. Transitions: a hard cut on strong \
 beats and section changes, a crossfade on soft beats (length in beats), fades only at the very \
-start and end. Descriptions are concrete and visual (what the camera sees), 15-40 words."""
+start and end. Descriptions are concrete and visual (what the camera sees), 15-40 words. Give \
+each scene a music prompt as you would write it for a music model (genre, mood, energy, tempo in \
+BPM, instruments), so that a soundtrack could be made to the plan."""
 
 
 def song_brief(analysis: Analysis) -> dict:
@@ -146,7 +149,8 @@ def plan_from_answer(answer: PlanAnswer, analysis: Analysis, prompt: str, seed: 
     """The model's answer as a valid ``Plan`` (``BadAnswer`` when it cannot be made one)."""
     rules = plan_from_rules(analysis, prompt, seed)
     characters = {c.key: Character(c.name, c.description, c.role) for c in answer.characters}
-    scenes = {s.key: Scene(s.name, s.description, s.time_of_day) for s in answer.scenes}
+    scenes = {s.key: Scene(s.name, s.description, s.time_of_day, s.music_prompt.strip())
+              for s in answer.scenes}
     by_slot: dict[int, ClipAnswer] = {}
     for clip in answer.clips:
         by_slot.setdefault(clip.slot, clip)

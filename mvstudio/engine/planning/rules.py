@@ -32,7 +32,7 @@ def plan_from_rules(analysis: Analysis, prompt: str, seed: int = 0,
     """A full plan: style, one character, a scene per section type, scripts and transitions."""
     knowledge = director()
     rng = random.Random(input_hash("rules", prompt, analysis.audio_hash, seed))
-    subject = _subject(prompt)
+    subject = subject_of(prompt)
     style = _style(analysis, prompt, knowledge)
     character = Character(name="Protagonist", role="main character",
                           description=f"the central figure of {subject}")
@@ -49,15 +49,20 @@ def plan_from_rules(analysis: Analysis, prompt: str, seed: int = 0,
 SUBJECT_WORDS = 40  # the prompt's first words name the subject in every description
 
 
-def _subject(prompt: str) -> str:
+def subject_of(prompt: str) -> str:
+    """What every clip shows: the prompt's first words (or a stand-in for an empty prompt)."""
     text = " ".join(prompt.split()[:SUBJECT_WORDS]).strip().rstrip(".")
     return text or "an abstract journey through light and colour"
 
 
-def _matches(text: str, words: list[str]) -> bool:
-    """Does ``text`` hold any of ``words`` as whole words?"""
+def word_hits(text: str, words: list[str]) -> int:
+    """How many of ``words`` (each maybe several words) ``text`` holds as whole words."""
     padded = " " + " ".join(_WORD.findall(text.lower())) + " "
-    return any(f" {w} " in padded for w in words)
+    return sum(f" {w} " in padded for w in words)
+
+
+def _matches(text: str, words: list[str]) -> bool:
+    return word_hits(text, words) > 0
 
 
 def genre_preset(prompt: str, knowledge: dict) -> dict | None:

@@ -38,7 +38,7 @@ CHARACTERS = EntryKind("characters", "character",
                        edit_character, add_character, remove_character)
 SCENES = EntryKind("scenes", "scene",
                    (("name", "Name"), ("description", "Description"),
-                    ("time_of_day", "Time of day")),
+                    ("time_of_day", "Time of day"), ("music_prompt", "Music")),
                    edit_scene, add_scene, remove_scene)
 
 PickColour = Callable[[str, QWidget], Optional[str]]
