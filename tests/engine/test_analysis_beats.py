@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from mvstudio.engine.analysis.beats import (ONSET_LEAD_S, TEMPO_RANGE, estimate_tempo,
-                                             fold_octave, tempo_curve)
+                                             fold_octave, peak_offset, tempo_and_curve,
+                                             tempo_curve)
 from mvstudio.engine.analysis.features import compute_features
 from mvstudio.engine.analysis.pulse import local_tempi, stability, tempo_from_beats
 
@@ -89,6 +90,56 @@ def test_tempo_curve_follows_a_ramp_and_stays_on_its_level():
     for t in (12.0, 30.0, 48.0):
         assert curve[np.searchsorted(times, t)] == pytest.approx(90.0 + t, rel=0.06)
     assert curve.max() <= 120.0 * 1.3 + 1e-6 and curve.min() >= 120.0 / 1.3 - 1e-6
+
+
+def rubato_onsets(bpm: float, depth: float, period: float, pattern: list[float],
+                  duration: float = 45.0) -> tuple[np.ndarray, float]:
+    """A smoothed flux-like train: each beat split into ``len(pattern)`` tatums with these
+    accents, the tempo swinging by +-``depth`` every ``period`` s; returns (onset, median BPM)."""
+    from scipy import ndimage
+
+    beats, t = [], 0.3
+    while t < duration:
+        beats.append(t)
+        t += 60.0 / (bpm * (1 + depth * np.sin(2 * np.pi * t / period)))
+    onset = np.zeros(int(duration * SR / HOP) + 1)
+    for a, b in zip(beats[:-1], beats[1:]):
+        for k, accent in enumerate(pattern):
+            onset[round((a + (b - a) * k / len(pattern)) * SR / HOP)] += accent
+    return ndimage.gaussian_filter1d(onset, 1.0), float(60.0 / np.median(np.diff(beats)))
+
+
+def test_rubato_tempo_is_read_in_score_time():
+    """Rubato smears long periods in the plain mean tempogram; reading the tempo again with the
+    tempo curve divided out finds the beat level more often and never loses one already found."""
+    plain, warped = [], []
+    for pattern in ([1, 0.5, 0, 0.8], [1, 0, 0.6, 0.6], [1, 0.4, 0.7, 0.4]):
+        for bpm in (62.0, 80.0, 105.0):
+            for depth, period in ((0.05, 6.0), (0.1, 12.0)):
+                onset, truth = rubato_onsets(bpm, depth, period, pattern)
+                plain.append(abs(estimate_tempo(onset, SR, HOP)[0] / truth - 1) < 0.04)
+                tempo, _, curve = tempo_and_curve(onset, SR, HOP)
+                warped.append(abs(tempo / truth - 1) < 0.04)
+                assert len(curve) == len(onset)
+    assert all(w for p, w in zip(plain, warped) if p)
+    assert sum(warped) > sum(plain)
+
+
+def test_steady_tempo_reads_the_same_in_score_time():
+    onset, truth = rubato_onsets(97.0, 0.0, 10.0, [1, 0.3, 0.6, 0.3])
+    tempo, _, curve = tempo_and_curve(onset, SR, HOP)
+    assert tempo == pytest.approx(estimate_tempo(onset, SR, HOP)[0], rel=0.01)
+    assert tempo == pytest.approx(truth, rel=0.02)
+    assert np.allclose(curve, tempo, rtol=0.05)
+
+
+def test_peak_offset_finds_the_peak_between_frames():
+    accent = np.zeros(20)
+    accent[[9, 10, 11]] = [0.5, 1.0, 0.0]  # true peak left of frame 10
+    accent[[14, 15, 16]] = [0.2, 1.0, 0.2]  # symmetric: on the frame
+    accent[4:7] = [1.0, 0.5, 0.2]  # frame 5 is no peak: left alone
+    offset = peak_offset(accent, np.array([10, 15, 5]))
+    assert -0.5 < offset[0] < 0 and offset[1] == 0.0 and offset[2] == 0.0
 
 
 def test_pulse_measures():
