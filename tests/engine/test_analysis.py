@@ -335,3 +335,20 @@ def test_boundaries_within_bounds_on_regular_beats(bpm, offset, duration, fps, m
     check_clips(clips, end, {to_frame(b, fps) for b in beats})
     for c in clips:
         assert round(min_s * fps) <= c.end_frame - c.start_frame <= 8 * fps
+
+
+def test_calm_passages_hold_shots_longer_and_intense_ones_cut_faster():
+    beats = np.arange(0.25, 120.0, 0.5)
+    energy = np.where(beats < 60.0, 0.1, 0.9)  # a calm minute, then an intense one
+
+    def mean_lengths(values):
+        clips = clip_boundaries(beats, beats[::4], [60.0], 120.0, 30, 4.0, 8.0, 3, values)
+        check_clips(clips, 3600, {to_frame(b, 30) for b in beats})
+        calm = [c.end_frame - c.start_frame for c in clips if c.end_frame <= 1800]
+        loud = [c.end_frame - c.start_frame for c in clips if c.start_frame >= 1800]
+        return np.mean(calm) / 30, np.mean(loud) / 30
+
+    calm, loud = mean_lengths(energy)
+    assert calm >= 7.0 and loud <= 4.5  # the director's shot lengths (director.json)
+    flat_calm, flat_loud = mean_lengths(None)
+    assert 5.0 <= flat_calm <= 7.0 and 5.0 <= flat_loud <= 7.0  # no energy: the middle of 4-8 s

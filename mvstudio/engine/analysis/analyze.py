@@ -68,7 +68,7 @@ def analyze(path: str | Path, fps: int = DEFAULT_FPS, settings: Optional[Analysi
         pulse=beat.beat_confidence, majorness=major, tonal=tonal))
     step(0.92, "Placing clip boundaries")
     clips = clip_boundaries(beat.beats, downbeats, [s.start for s in sections[1:]], duration, fps,
-                            settings.min_clip_s, settings.max_clip_s, settings.min_clips)
+                            settings.min_clip_s, settings.max_clip_s, settings.min_clips, energy)
     analysis = Analysis(
         duration=duration, bpm=float(beat.tempo), beats=[float(b) for b in beat.beats],
         downbeats=[float(d) for d in downbeats], meter=meter, sections=sections,

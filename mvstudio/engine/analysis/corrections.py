@@ -262,7 +262,7 @@ def apply_corrections(analysis: Analysis, corrections: AnalysisCorrections,
     sections = corrected_sections(analysis, c, beats, energy)
     clips = clip_boundaries(beats, downbeats, [s.start for s in sections[1:]], analysis.duration,
                             analysis.fps, settings.min_clip_s, settings.max_clip_s,
-                            settings.min_clips)
+                            settings.min_clips, energy)
     chash = corrections_hash(c)
     return dataclasses.replace(
         analysis, bpm=float(tempo), beats=[float(b) for b in beats],
