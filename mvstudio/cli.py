@@ -1,4 +1,5 @@
-"""``mvstudio``: the app, and headless ``render`` / ``analyze`` / ``plan`` commands.
+"""``mvstudio``: the app, and headless ``render`` / ``analyze`` / ``plan`` / ``export`` /
+``doctor`` commands.
 
 Expected failures (bad input, FFmpeg errors, cancel) print one line and exit 2 (130 on Ctrl-C);
 unexpected ones print one line too, with the traceback saved to a log file for a bug report.
@@ -45,7 +46,14 @@ def build_parser() -> argparse.ArgumentParser:
                         help="render the bundled demo song (synthesised on first use)")
     render.add_argument("--prompt", default=None, help="the creative prompt for the video")
     render.add_argument("--images", type=Path, default=None,
-                        help="photo mode: a folder of your own pictures, used one per clip in order")
+                        help="photo mode: a folder of your own pictures, used one per clip in "
+                        "name order; with --template, --order or --pairs the best are chosen")
+    render.add_argument("--order", choices=("given", "time"), default=None,
+                        help="with --images: choose the best photos in name order or in the "
+                        "order they were taken (EXIF)")
+    render.add_argument("--pairs", action="store_true",
+                        help="with --images: a first and a last photo per clip, the clip moving "
+                        "from one to the other")
     render.add_argument("-o", "--output", type=Path, required=True, help="the MP4 to write")
     render.add_argument("--project", type=Path, default=None,
                         help="keep the work in this .mvstudio folder (reused and resumed if present)")
@@ -59,8 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "for it, offline (needs --duration)")
     _story_options(render)
 
-    plan = sub.add_parser("plan", help="plan a prompt-only video: its scenes, clips and a music "
-                          "prompt per scene")
+    plan = sub.add_parser("plan", help="plan a video for a song (or, with --duration and no song, "
+                          "a prompt-only video with a music prompt per scene)")
+    plan.add_argument("song", type=Path, nargs="?", help="the song to plan for")
     plan.add_argument("--prompt", required=True, help="the creative prompt for the video")
     _story_options(plan)
     plan.add_argument("--seed", type=int, default=0, help="variation seed for the plan")
@@ -77,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--cache", action=argparse.BooleanOptionalAction, default=True,
                          help="reuse the cached analysis of the same audio and settings "
                          "(default: on)")
+    from mvstudio.tool_commands import add_commands
+
+    add_commands(sub)  # export, doctor
     return parser
 
 
@@ -84,7 +96,8 @@ def _story_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--duration", type=float, default=None,
                         help="prompt-only: the video's length in seconds (5-600)")
     parser.add_argument("--template", default=None,
-                        help="prompt-only: ad, story or mood (default: guessed from the prompt)")
+                        help="prompt-only: ad, story or mood (default: guessed from the prompt); "
+                        "with --images: a scene template (property, wedding, tour)")
     parser.add_argument("--bpm", type=float, default=None,
                         help="prompt-only: the soundtrack's tempo (default: from the prompt's "
                         "genre or mood)")
@@ -101,6 +114,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return _analyze(args)
         if command == "plan":
             return _plan(args, parser)
+        if command in ("export", "doctor", "smoke"):
+            from mvstudio.tool_commands import run
+
+            return run(command, args)
         return _app(getattr(args, "project", None))
     except KeyboardInterrupt:
         print("mvstudio: cancelled", file=sys.stderr)
@@ -145,12 +162,14 @@ def _render(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     width, height = args.size
     job = RenderJob(song=song, prompt=prompt, output=args.output, images=args.images,
                     project_dir=args.project, fps=args.fps, width=width, height=height,
-                    concurrency=max(1, args.jobs), seed=args.seed)
+                    concurrency=max(1, args.jobs), seed=args.seed,
+                    settings=_photo_settings(args, parser))
     cancel = CancelToken()
     if args.prompt_only:
         from mvstudio.engine.prompt_job import run_prompt_only_job
 
-        work = run_prompt_only_job(job, args.duration, bpm=args.bpm, template=args.template,
+        story = None if args.images else args.template  # with photos: a scene template
+        work = run_prompt_only_job(job, args.duration, bpm=args.bpm, template=story,
                                    sink=ProgressBar(), cancel=cancel)
     else:
         work = run_render_job(job, ProgressBar(), cancel)
@@ -176,8 +195,9 @@ def _render_input(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         if args.duration is None:
             parser.error("--prompt-only needs --duration SECONDS")
         song = Path()  # the soundtrack, made by the job
-    elif args.duration is not None or args.template or args.bpm is not None:
-        parser.error("--duration, --template and --bpm go with --prompt-only")
+    elif args.duration is not None or args.bpm is not None or (args.template and not args.images):
+        parser.error("--duration and --bpm go with --prompt-only, --template with --prompt-only "
+                     "or --images")
     elif args.demo == (args.song is not None):
         parser.error("render needs a SONG or --demo (not both)")
     elif args.demo:
@@ -185,16 +205,36 @@ def _render_input(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         prompt = prompt or demo_prompt
     else:
         song = args.song
+    if not prompt and args.images and args.template:
+        from mvstudio.engine.photos.templates import get_template
+
+        prompt = get_template(args.template).prompt
     if not prompt:
         parser.error("render needs --prompt TEXT (a sentence describing the video)")
     return song, prompt
 
 
+def _photo_settings(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict:
+    """A new project's photo-library settings when ``--images`` comes with a way of choosing
+    (``--template``, ``--order``, ``--pairs``); else none (every picture, in name order)."""
+    if (args.order or args.pairs) and not args.images:
+        parser.error("--order and --pairs go with --images")
+    if not args.images or not (args.template or args.order or args.pairs):
+        return {}
+    from mvstudio.engine.photos.mode import PhotoMode, check_mode, mode_settings
+
+    mode = check_mode(PhotoMode(sources=[str(args.images.resolve())], template=args.template or "",
+                                order=args.order or "given", pairs=args.pairs))
+    return mode_settings({}, mode)
+
+
 def _plan(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from mvstudio.engine.planning.prompt_only import plan_json, plan_prompt_only
 
+    if args.song is not None:
+        return _plan_song(args)
     if args.duration is None:
-        parser.error("plan needs --duration SECONDS (the video's length)")
+        parser.error("plan needs a SONG, or --duration SECONDS for a prompt-only video")
     analysis, plan = plan_prompt_only(args.prompt, args.duration, args.seed, bpm=args.bpm,
                                       template=args.template, fps=args.fps)
     data = plan_json(analysis, plan)
@@ -206,6 +246,33 @@ def _plan(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     for scene in data["scenes"]:
         print(f"{scene['start']:7.2f}-{scene['end']:7.2f}  {scene['name']} [{scene['energy']}]"
               f"\n    music: {scene['music_prompt']}")
+    return 0
+
+
+def _plan_song(args: argparse.Namespace) -> int:
+    """``plan SONG``: analyse (cached), plan with the configured planner (the rule director when
+    it fails or there is no key), print the plan."""
+    from mvstudio.engine.analysis.cache import analyze_cached
+    from mvstudio.engine.planning.fallback import plan_or_fall_back
+    from mvstudio.engine.planning.report import plan_report
+    from mvstudio.engine.providers import providers_for
+    from mvstudio.engine.settings import load_settings
+    from mvstudio.progress_bar import ProgressBar
+
+    settings = load_settings()
+    analysis, _ = analyze_cached(args.song, args.fps, settings.analysis_settings(), ProgressBar())
+    planner = providers_for(settings=settings).planner
+    warn = lambda why: print(f"mvstudio: warning: {why}", file=sys.stderr)  # noqa: E731
+    plan = asyncio.run(plan_or_fall_back(planner, analysis, args.prompt, args.seed, warn=warn))
+    report = plan_report(analysis, plan, settings.default_video_model)
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(f"{report['summary']}\n{len(report['clips'])} clips at {report['bpm']:g} BPM, planned by "
+          f"{report['origin']}" + "".join(f"\n  note: {n}" for n in report["notes"]))
+    for clip in report["clips"]:
+        print(f"{clip['start']:7.2f}-{clip['end']:7.2f}  [{clip['section']}] "
+              f"{clip['visual_description']}")
     return 0
 
 

@@ -28,6 +28,15 @@ class ProviderError(MVError):
     """A generation provider (local or cloud) failed."""
 
 
+class KeyRejected(ProviderError):
+    """The service refused the API key (wrong or revoked): no other item can succeed either, so
+    the run stops."""
+
+
+class BudgetExceeded(ProviderError):
+    """A paid call was not started because its reservation would break the project's budget cap."""
+
+
 class ItemsFailed(ProviderError):
     """Some items of a stage failed while the others were made; ``failures``: item id -> reason."""
 

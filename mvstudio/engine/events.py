@@ -65,7 +65,18 @@ class ItemFailed:
     label: str = ""
 
 
-Event = StageStarted | Progress | StageFinished | Notice | ItemStarted | ItemFailed
+@dataclass(frozen=True)
+class PredictionStarted:
+    """A paid prediction for ``item`` runs at a service (new, or reattached after a restart)."""
+
+    stage: str
+    item: str
+    model: str
+    prediction_id: str
+
+
+Event = StageStarted | Progress | StageFinished | Notice | ItemStarted | ItemFailed | \
+    PredictionStarted
 Sink = Callable[[Event], None]
 
 

@@ -222,6 +222,8 @@ class ClipScript:
     locked: bool = False
     user_edited: bool = False
     image_path: str = ""  # photo mode: the user's own picture for this clip
+    last_image_path: str = ""  # photo mode: the picture its video ends on (models that take one)
+    move: str = ""  # the offline animator's camera move (render.commands.MOVES; "" = by seed)
     id: str = field(default_factory=lambda: new_id("clip"))
 
     @property

@@ -11,18 +11,23 @@ work (analysis, FFmpeg) runs in threads, and the project document is only touche
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import time
+from bisect import bisect_left
 from dataclasses import dataclass, field
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Callable, Optional
 
 from mvstudio.engine.analysis.analyze import AnalysisSettings, analyze, settings_hash
 from mvstudio.engine.analysis.cache import AnalysisCache, analyze_cached
 from mvstudio.engine.analysis.corrections import apply_corrections, corrections_hash
-from mvstudio.engine.errors import Cancelled, InputError, ItemsFailed, MVError, ProviderError
-from mvstudio.engine.events import (CancelToken, ItemFailed, ItemStarted, Notice, Sink,
-                                    StageReporter, null_sink)
+from mvstudio.engine.errors import (Cancelled, InputError, ItemsFailed, KeyRejected, MVError,
+                                    ProviderError)
+from mvstudio.engine.events import (CancelToken, ItemFailed, ItemStarted, Notice,
+                                    PredictionStarted, Sink, StageReporter, null_sink)
+from mvstudio.engine.generation.budget import Budget, is_paid, model_name, paid_call
 from mvstudio.engine.generation.local_clips import LocalClipMaker
 from mvstudio.engine.generation.local_images import LocalStillMaker
 from mvstudio.engine.generation.photos import PhotoStills
@@ -31,11 +36,15 @@ from mvstudio.engine.generation.protocols import (ClipRequest, ImageGenerator, I
 from mvstudio.engine.hashing import input_hash
 from mvstudio.engine.model import Asset, ClipScript, Project, check_consistency
 from mvstudio.engine.planning.basis import plan_basis
+from mvstudio.engine.planning.fallback import plan_or_fall_back
 from mvstudio.engine.planning.prompt_only import story_planner
 from mvstudio.engine.planning.prompts import build_prompt
 from mvstudio.engine.planning.replan import merge_replan
+from mvstudio.engine.photos.mode import choose_after_plan
+from mvstudio.engine.photos.template_plan import template_planner
 from mvstudio.engine.planning.rules import RulePlanner
 from mvstudio.engine.planning.spend import Spend
+from mvstudio.engine.render.commands import MOVES
 from mvstudio.engine.render.compose import RenderReport, render_timeline
 from mvstudio.engine.store.ledger import record_spend
 from mvstudio.engine.store.project_file import ProjectFile
@@ -45,6 +54,7 @@ CAMERA_MOVES = ("zoom_in", "pan_right", "zoom_out", "pan_left", "push_diagonal",
 ITEM_NOUNS = {"images": "stills", "clips": "clips"}  # what a stage makes, for messages
 OWN_PICTURE = "own-picture/1"  # how a user's picture becomes a still (bump when that changes)
 SUMMARY_REASONS = 3  # failure reasons spelled out in a stage's summary error
+MIN_REAL_CLIPS = 3  # a run with paid clips succeeds when at least this many were made
 
 
 @dataclass
@@ -69,11 +79,13 @@ class PipelineOptions:
     # lyrics: called when the song is to be transcribed; None (headless) never transcribes, a
     # callable returning None (no key) skips with a notice (``analysis.lyrics.keyed_transcriber``)
     transcriber: Optional[Callable[[], Optional[Transcriber]]] = None
+    budget_cap_usd: float = 20.0  # the project's hard cap on paid calls (``generation.budget``)
 
 
 def camera_move(clip: ClipScript) -> str:
-    """The offline animator's move for a clip: varied along the video, fixed per clip seed."""
-    return CAMERA_MOVES[clip.seed % len(CAMERA_MOVES)]
+    """The offline animator's move for a clip: the one its script names (a scene template's),
+    else varied along the video, fixed per clip seed."""
+    return clip.move if clip.move in MOVES else CAMERA_MOVES[clip.seed % len(CAMERA_MOVES)]
 
 
 class Pipeline:
@@ -93,7 +105,14 @@ class Pipeline:
         self.sink, self.cancel = sink, cancel or CancelToken()
         self.options = options or PipelineOptions()
         self.save_document, self.on_change = save_document, on_change
+        self._beats: Optional[tuple[object, list[int]]] = None  # (analysis, its beat frames)
         self.failures: dict[str, str] = {}  # clip id -> why its still or video failed this run
+        self._item_cancels: dict[str, CancelToken] = {}  # clip id -> its item's token, while made
+
+    @cached_property
+    def budget(self) -> Budget:
+        """The project's budget cap over its cost ledger (``generation.budget``)."""
+        return Budget(self.store.db, self.options.budget_cap_usd)
 
     # ------------------------------------------------------------------ analyse
 
@@ -169,27 +188,24 @@ class Pipeline:
 
     # ------------------------------------------------------------------ plan
 
-    async def plan(self) -> None:
+    async def plan(self, force: bool = False) -> None:
+        """Plan where the plan is stale (or, with ``force``, anew); locked and edited clips are
+        kept either way (``planning.replan``)."""
         project = self.project
         assert project.analysis is not None, "analyse before planning"
-        if project.plan is not None and project.plan.basis == plan_basis(project):
+        if not force and project.plan is not None and project.plan.basis == plan_basis(project):
             return
         reporter = StageReporter(self.sink, "plan")
-        planner = story_planner(project) or self.providers.planner  # prompt-only: its story
+        planner = story_planner(project) or template_planner(project) or \
+            self.providers.planner  # prompt-only: its story; photo mode: its scene template
         reporter.start(f"planning with {planner.name}")
-        try:
-            plan = await planner.plan(project.analysis, project.prompt, self.options.seed,
-                                      cancel=self.cancel, spend=self._spent)
-        except ProviderError as exc:
-            if isinstance(planner, RulePlanner):
-                raise
-            why = f"planning with {planner.name} failed: {exc}"
-            self.sink(Notice(f"{why}; the rule director made the plan", "plan", "warning"))
-            plan = await RulePlanner().plan(project.analysis, project.prompt, self.options.seed)
-            plan.notes.append(f"made by the rule director ({why})")
+        plan = await plan_or_fall_back(
+            planner, project.analysis, project.prompt, self.options.seed, cancel=self.cancel,
+            spend=self._spent, warn=lambda why: self.sink(Notice(why, "plan", "warning")))
         plan = merge_replan(project.plan, plan, project.analysis)
         plan.basis = plan_basis(project)
         project.plan = plan
+        await choose_after_plan(project, self.store.media, self.sink, self.cancel)  # photo mode
         problems = check_consistency(project)
         if problems:
             raise ProviderError(f"the planner made an inconsistent plan: {problems[0].message}")
@@ -221,8 +237,10 @@ class Pipeline:
         plan = self.project.plan
         if isinstance(self.providers.images, PhotoStills):
             self.providers.images.assign([c.id for c in plan.clips])
-        todo = [c for c in plan.clips
-                if not self.project.fresh_asset(c.id, "image", self.image_hash(c))]
+        wanted = {c.id: self.image_hash(c) for c in plan.clips}
+        todo = [c for c in plan.clips if not self.project.fresh_asset(c.id, "image", wanted[c.id])]
+        if is_paid(self.providers.images):
+            self.budget.tidy("images", [(c.id, wanted[c.id]) for c in todo])
         await self._run_items("images", todo, self._make_image)
 
     async def _make_image(self, clip: ClipScript, workdir: Path, cancel: CancelToken) -> None:
@@ -235,32 +253,61 @@ class Pipeline:
                 raise InputError("your picture for this clip is missing from the project's "
                                  "media folder; replace it again")
             maker = PhotoStills([self.store.media.path(clip.image_path)])
-        result = await maker.generate(self.image_request(clip), workdir, cancel)
-        await self._record(clip.id, "image", wanted, result)
+        await self._generate("images", clip, "image", wanted, maker, self.image_request(clip),
+                             workdir, cancel)
 
     # ------------------------------------------------------------------ clips
+
+    def _beat_frames(self) -> list[int]:
+        """The analysis' beat frames, converted once per analysis (every clip asks for them)."""
+        analysis = self.project.analysis
+        if self._beats is None or self._beats[0] is not analysis:
+            self._beats = (analysis, analysis.beat_frames())
+        return self._beats[1]
 
     def clip_request(self, clip: ClipScript) -> Optional[ClipRequest]:
         """The request for ``clip``, or None while its still is missing or stale."""
         image = self.project.fresh_asset(clip.id, "image", self.image_hash(clip))
         if image is None:
             return None
-        analysis = self.project.analysis
-        beats = tuple(f - clip.start_frame for f in analysis.beat_frames()
-                      if clip.start_frame <= f < clip.end_frame)
+        frames = self._beat_frames()
+        inside = frames[bisect_left(frames, clip.start_frame):bisect_left(frames, clip.end_frame)]
+        beats = tuple(f - clip.start_frame for f in inside)
         return ClipRequest(owner=clip.id, prompt=build_prompt(self.project.plan, clip).prompt,
                            image=self.store.media.path(image.media), frames=clip.frames,
                            fps=self.project.fps, width=self.project.width,
                            height=self.project.height, beat_frames=beats, move=camera_move(clip),
-                           seed=clip.seed)
+                           seed=clip.seed, last_image=self._last_image(clip))
+
+    def _last_image(self, clip: ClipScript) -> Optional[Path]:
+        """The picture the clip's video ends on (photo pairs), if it has one in the store."""
+        name = clip.last_image_path
+        return self.store.media.path(name) if name and self.store.media.exists(name) else None
 
     def clip_hash(self, clip: ClipScript) -> Optional[str]:
+        """The hash of what decides the clip: a cloud model's inputs (``request_key``: the
+        duration it will make, not the slot's frames), or everything the offline animator uses."""
         request = self.clip_request(clip)
         if request is None:
             return None
-        return input_hash("clip", self.providers.clips.fingerprint(), request.image.name,
-                          request.prompt, request.frames, request.fps, request.width,
-                          request.height, request.beat_frames, request.move, request.seed)
+        provider = self.providers.clips
+        if hasattr(provider, "request_key"):
+            return input_hash("clip", provider.fingerprint(), provider.request_key(request))
+        return input_hash("clip", provider.fingerprint(), *_animation_key(request))
+
+    def stand_in_hash(self, clip: ClipScript) -> Optional[str]:
+        """The hash of the clip's still animated offline (a stand-in for a failed paid clip)."""
+        request = self.clip_request(clip)
+        return input_hash("clip", LocalClipMaker().fingerprint(), *_animation_key(request)) \
+            if request is not None else None
+
+    def clip_source(self, clip: ClipScript) -> Optional[Asset]:
+        """The video the render uses: made for the clip's current inputs, else its stand-in."""
+        wanted = self.clip_hash(clip)
+        found = self.project.fresh_asset(clip.id, "clip", wanted) if wanted else None
+        if found is None and wanted and is_paid(self.providers.clips):
+            found = self.project.fresh_asset(clip.id, "clip", self.stand_in_hash(clip))
+        return found
 
     def stale_clips(self) -> list[ClipScript]:
         plan = self.project.plan
@@ -270,26 +317,64 @@ class Pipeline:
                 if (h := self.clip_hash(c)) is None or not self.project.fresh_asset(c.id, "clip", h)]
 
     async def clips(self) -> None:
-        await self._run_items("clips", self.stale_clips(), self._make_clip)
+        """Make the stale clips.  With a paid model, a clip that failed shows its still (animated
+        offline) with a warning, and the stage succeeds while ``MIN_REAL_CLIPS`` were made."""
+        todo = self.stale_clips()
+        paid = is_paid(self.providers.clips)
+        if paid:
+            self.budget.tidy("clips", [(c.id, h) for c in todo if (h := self.clip_hash(c))])
+        try:
+            await self._run_items("clips", todo, self._make_clip)
+        except ItemsFailed as exc:
+            if not paid:
+                raise
+            await self._stand_in(exc)
 
     async def _make_clip(self, clip: ClipScript, workdir: Path, cancel: CancelToken) -> None:
         request = self.clip_request(clip)
         if request is None:
             raise ProviderError("its still is missing: make the stills first")
-        wanted = self.clip_hash(clip)
-        result = await self.providers.clips.generate(request, workdir, cancel)
-        await self._record(clip.id, "clip", wanted, result)
+        await self._generate("clips", clip, "clip", self.clip_hash(clip), self.providers.clips,
+                             request, workdir, cancel)
+
+    async def _stand_in(self, failed: ItemsFailed) -> None:
+        """Animate the stills of the clips that ``failed`` (kept stale: Retry makes them again);
+        fail the stage when fewer than ``MIN_REAL_CLIPS`` real clips exist."""
+        clips = [c for c in self.project.plan.clips if c.id in failed.failures]
+        workdir = self.store.folder / ".work" / "stand-ins"
+        workdir.mkdir(parents=True, exist_ok=True)
+        gate = asyncio.Semaphore(max(1, min(self.options.concurrency, os.cpu_count() or 1)))
+
+        async def one(clip: ClipScript) -> None:
+            request, wanted = self.clip_request(clip), self.stand_in_hash(clip)
+            if request is None or self.project.fresh_asset(clip.id, "clip", wanted):
+                return
+            async with gate:
+                result = await LocalClipMaker().generate(request, workdir, self.cancel)
+            await self._record(clip.id, "clip", wanted, result)
+
+        try:
+            await asyncio.gather(*(one(c) for c in clips))
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        total = len(self.project.plan.clips)
+        real = total - len(self.stale_clips())
+        needed = min(MIN_REAL_CLIPS, total)
+        if real < needed or any(self.clip_source(c) is None for c in clips):
+            raise ItemsFailed(f"only {real} of {total} clips were generated (at least {needed} "
+                              f"are needed): {failed}", failed.failures)
+        self.sink(Notice(f"{failed}; their stills stand in (Retry makes them again)", "clips",
+                         "warning"))
 
     # ------------------------------------------------------------------ render
 
     async def render(self, out: Path) -> RenderReport:
         project = self.project
-        stale = self.stale_clips()
-        if stale:
-            raise MVError(f"{len(stale)} clips are not generated yet; run the clips stage first")
-        sources = {c.id: self.store.media.path(project.fresh_asset(c.id, "clip",
-                                                                     self.clip_hash(c)).media)
-                   for c in project.plan.clips}
+        found = {c.id: self.clip_source(c) for c in project.plan.clips}
+        missing = [c for c in project.plan.clips if found[c.id] is None]
+        if missing:
+            raise MVError(f"{len(missing)} clips are not generated yet; run the clips stage first")
+        sources = {c: self.store.media.path(asset.media) for c, asset in found.items()}
         return await asyncio.to_thread(
             render_timeline, project.plan, sources, self.store.media.path(project.song.media),
             Path(out), fps=project.fps, width=project.width, height=project.height,
@@ -304,6 +389,32 @@ class Pipeline:
         return await self.render(out)
 
     # ------------------------------------------------------------------ helpers
+
+    async def _generate(self, stage: str, clip: ClipScript, kind: str, wanted: str, provider,
+                        request, workdir: Path, cancel: CancelToken) -> None:
+        """Make ``request`` with ``provider`` and record it under ``wanted``.  A paid provider
+        runs under the budget and reattaches to its prediction after a restart
+        (``generation.budget``); the money is settled once the result is recorded."""
+        if not is_paid(provider):
+            await self._record(clip.id, kind, wanted,
+                               await provider.generate(request, workdir, cancel))
+            return
+        model = model_name(provider)
+        result, row = await paid_call(
+            self.budget, partial(provider.generate, request, workdir, cancel), stage=stage,
+            owner=clip.id, input_hash=wanted, provider=provider, request=request,
+            label=self._label(clip),
+            on_created=lambda pid: self.sink(PredictionStarted(stage, clip.id, model, pid)))
+        await self._record(clip.id, kind, wanted, result)
+        self.budget.settle(row, result.cost)
+
+    def cancel_item(self, clip_id: str) -> bool:
+        """Stop making one clip's still or video (its remote prediction is cancelled); the
+        others go on.  False when it is not being made."""
+        token = self._item_cancels.get(clip_id)
+        if token is not None:
+            token.cancel()
+        return token is not None
 
     async def _run_items(self, stage: str, items: list[ClipScript], make) -> None:
         """Make ``items``, ``concurrency`` at a time, reporting each as it starts and ends.
@@ -329,9 +440,14 @@ class Pipeline:
             nonlocal done
             async with gate:
                 stage_cancel.raise_if_cancelled()
+                item_cancel = self._item_cancels[clip.id] = stage_cancel.child()
                 self.sink(ItemStarted(stage, clip.id))
-                error = await self._attempt(stage, clip, make(clip, workdir, stage_cancel),
-                                            stage_cancel)
+                try:
+                    error = await self._attempt(stage, clip, make(clip, workdir, item_cancel),
+                                                stage_cancel, item_cancel)
+                finally:
+                    self._item_cancels.pop(clip.id, None)
+                    item_cancel.detach()
             if error is not None:
                 failed[clip.id] = error
             done += 1
@@ -353,19 +469,24 @@ class Pipeline:
         if failed:
             raise ItemsFailed(self._failure_summary(stage, len(items), failed), failed)
 
-    async def _attempt(self, stage: str, clip: ClipScript, making,
-                       cancel: CancelToken) -> Optional[str]:
-        """Await ``making``: None when it made the item, else why not (recorded and reported)."""
+    async def _attempt(self, stage: str, clip: ClipScript, making, cancel: CancelToken,
+                       item_cancel: CancelToken) -> Optional[str]:
+        """Await ``making``: None when it made the item, else why not (recorded and reported).
+        A rejected API key stops the stage; so does a cancel, unless only this item was
+        cancelled (``cancel_item``), which makes it one more failure."""
         try:
             await making
-        except Cancelled:
+        except KeyRejected:
             raise
         except MVError as exc:
-            if cancel.cancelled:  # killed by the cancel, whatever the provider made of it
-                raise Cancelled() from exc
-            self.failures[clip.id] = str(exc)
-            self.sink(ItemFailed(stage, clip.id, str(exc), self._label(clip)))
-            return str(exc)
+            if cancel.cancelled or (isinstance(exc, Cancelled) and not item_cancel.cancelled):
+                if isinstance(exc, Cancelled):
+                    raise
+                raise Cancelled() from exc  # killed by the cancel, whatever the provider said
+            why = "cancelled by the user" if item_cancel.cancelled else str(exc)
+            self.failures[clip.id] = why
+            self.sink(ItemFailed(stage, clip.id, why, self._label(clip)))
+            return why
         self.failures.pop(clip.id, None)
         return None
 
@@ -398,3 +519,10 @@ class Pipeline:
             self.project.modified = time.time()
             self.store.save(self.project)
         self.on_change(what)
+
+
+def _animation_key(request: ClipRequest) -> tuple:
+    """Everything of a request that the offline animator's output depends on."""
+    key = (request.image.name, request.prompt, request.frames, request.fps, request.width,
+           request.height, request.beat_frames, request.move, request.seed)
+    return key + ((request.last_image.name,) if request.last_image else ())

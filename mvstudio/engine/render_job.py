@@ -18,6 +18,7 @@ from mvstudio.engine.errors import InputError
 from mvstudio.engine.events import CancelToken, Notice, Sink, null_sink
 from mvstudio.engine.generation.photos import list_photos, readable_photos
 from mvstudio.engine.model import Project
+from mvstudio.engine.photos.mode import check_library, mode_in
 from mvstudio.engine.pipeline import Pipeline
 from mvstudio.engine.providers import pipeline_options, providers_for
 from mvstudio.engine.render.output import check_output_path
@@ -70,7 +71,10 @@ def check_job(job: RenderJob) -> _Checked:
     if not 1 <= job.fps <= 120:
         raise InputError(f"frame rate must be between 1 and 120, got {job.fps}")
     photos, notices = None, []
-    if job.images is not None:
+    library_mode = mode_in(job.settings)
+    if job.images is not None and library_mode is not None:  # the best photos are chosen
+        notices = check_library(library_mode)
+    elif job.images is not None:  # every picture, one per clip in name order
         photos, notices = readable_photos(list_photos(job.images))
         if not photos:
             raise InputError(f"none of the pictures in {job.images} can be read")
@@ -114,7 +118,7 @@ async def _run_in(job: RenderJob, folder: Path, checked: _Checked, sink: Sink,
                   cancel: Optional[CancelToken], timings: dict) -> RenderSummary:
     store, project = _open_or_create(job, folder)
     try:
-        providers = providers_for(checked.photos)
+        providers = providers_for(checked.photos, cloud=False)  # headless renders stay free
         options = pipeline_options(providers, concurrency=job.concurrency, seed=job.seed)
         pipeline = Pipeline(store, project, providers, sink=sink, cancel=cancel, options=options)
         report = await pipeline.run(job.output)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from mvstudio.engine.events import (Event, ItemFailed, ItemStarted, Notice, Progress,
-                                    StageFinished, StageStarted)
+from mvstudio.engine.events import (Event, ItemFailed, ItemStarted, Notice, PredictionStarted,
+                                    Progress, StageFinished, StageStarted)
 
 
 class EngineBridge(QObject):
@@ -18,6 +18,7 @@ class EngineBridge(QObject):
     item_started = Signal(str, str)  # stage, clip id
     item_finished = Signal(str, str)  # stage, clip id: its still or video was made
     item_failed = Signal(str, str, str)  # stage, clip id, reason
+    prediction_started = Signal(str, str, str, str)  # stage, clip id, model, prediction id
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, StageStarted):
@@ -34,3 +35,6 @@ class EngineBridge(QObject):
             self.item_started.emit(event.stage, event.item)
         elif isinstance(event, ItemFailed):
             self.item_failed.emit(event.stage, event.item, event.message)
+        elif isinstance(event, PredictionStarted):
+            self.prediction_started.emit(event.stage, event.item, event.model,
+                                         event.prediction_id)

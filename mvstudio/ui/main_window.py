@@ -11,23 +11,28 @@ from typing import Optional
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QDialog, QDockWidget, QFileDialog, QInputDialog, QLabel, QLineEdit,
-                               QMainWindow, QMessageBox, QStackedWidget, QToolBar,
+                               QMainWindow, QMessageBox, QToolBar,
                                QApplication)
 from qasync import asyncSlot
 
 from mvstudio.engine.errors import MVError
+from mvstudio.engine.generation.budget import model_name
 from mvstudio.engine.settings import load_settings
 from mvstudio.engine.store.ledger import spent_total
 from mvstudio.engine.store.project_file import project_folder_for
 from mvstudio.ui.analysis_actions import AnalysisActions
 from mvstudio.ui.bridge import EngineBridge
+from mvstudio.ui.cloud_actions import CloudActions
 from mvstudio.ui.document import ProjectDocument
+from mvstudio.ui.page_stack import PageStack
+from mvstudio.ui.export_actions import ExportActions
 from mvstudio.ui.lyrics_actions import LyricsActions
 from mvstudio.ui.dialogs.prompt_project import PromptProjectDialog, PromptRequest
 from mvstudio.ui.dialogs.settings_dialog import SettingsDialog
 from mvstudio.ui.panels.inspector import Inspector
 from mvstudio.ui.panels.plan_panel import PlanPanel
 from mvstudio.ui.panels.run_panel import RunPanel
+from mvstudio.ui.photo_actions import PhotoActions
 from mvstudio.ui.run_controller import RunController
 from mvstudio.ui.studio_view import StudioView
 from mvstudio.ui.style import apply_dark_theme
@@ -52,7 +57,7 @@ class MainWindow(QMainWindow):
 
         self.welcome = WelcomePage()
         self.studio = StudioView()
-        self.pages = QStackedWidget()
+        self.pages = PageStack()
         self.pages.addWidget(self.welcome)
         self.pages.addWidget(self.studio)
         self.setCentralWidget(self.pages)
@@ -84,6 +89,13 @@ class MainWindow(QMainWindow):
         return QMessageBox.question(self, "Recover unsaved changes?",
                                     "MV Studio closed before this project was saved. "
                                     "Recover the unsaved changes?") == QMessageBox.Yes
+
+    def ask_resume(self, count: int) -> bool:
+        return QMessageBox.question(
+            self, "Collect paid work?",
+            f"{count} paid generation{'s were' if count != 1 else ' was'} still running when "
+            "this project was last open. Collect the results now? Nothing is paid twice."
+        ) == QMessageBox.Yes
 
     def ask_prompt_project(self) -> Optional[PromptRequest]:
         dialog = PromptProjectDialog(self)
@@ -127,6 +139,7 @@ class MainWindow(QMainWindow):
         self._action(file, "&Save", self.save, QKeySequence.Save, "project")
         self._action(file, "Save &As…", self.save_as_dialog, QKeySequence.SaveAs, "project")
         self._action(file, "&Close Project", self.close_project, QKeySequence.Close, "project")
+        self.export_actions = ExportActions(self, file)  # File > Export ▸
         file.addSeparator()
         self._action(file, "&Quit", self.close, QKeySequence.Quit)
 
@@ -149,6 +162,8 @@ class MainWindow(QMainWindow):
                             ("render", "Ctrl+R")):
             self._action(run, self.run_panel.buttons[action].text(),
                          lambda _=False, a=action: self.run_action(a), key, "idle")
+        self._action(run, "Re-plan (keeps locked and edited clips)",
+                     lambda _=False: self.run_action("replan"), "Ctrl+Shift+2", "idle")
         self._action(run, "&Cancel", self.runner.cancel, "Esc", "running")
 
         view = bar.addMenu("&View")
@@ -158,6 +173,8 @@ class MainWindow(QMainWindow):
         plan_toggle = self.plan_dock.toggleViewAction()
         plan_toggle.setShortcut(QKeySequence("Ctrl+Shift+P"))
         view.addAction(plan_toggle)
+        self.cloud = CloudActions(self, run, view)  # costs, running predictions, models, resume
+        self.photo_actions = PhotoActions(self, file, view)  # the Photos dock, photo mode
 
         toolbar = QToolBar("Prompt")
         toolbar.setObjectName("prompt-toolbar")
@@ -240,6 +257,7 @@ class MainWindow(QMainWindow):
         self.inspector.show_clip(document.project if document else None, None)
         self.plan_panel.show_project(document.project if document else None)
         self._show_stills()
+        self.photo_actions.refresh()
         self._update_title()
         self._update_enabled()
         self.welcome.refresh_recent()
@@ -275,6 +293,7 @@ class MainWindow(QMainWindow):
             self._error(str(exc))
             return None
         self.set_document(document)
+        self.cloud.offer_resume()
         return document
 
     def new_project_dialog(self) -> None:
@@ -526,6 +545,9 @@ class MainWindow(QMainWindow):
         if self.document is None:
             return
         self._prompt_changed()
+        if action == "replan" and not self.runner.running:  # another take: a new variation seed
+            self.document.project.settings["seed"] = random.randrange(1, 2**31)
+            self.document.mark_changed("settings")
         await self.runner.run(action)
 
     def _run_finished(self, action: str, outcome: str, message: str) -> None:
@@ -549,6 +571,8 @@ class MainWindow(QMainWindow):
         self.plan_panel.show_project(self.document.project if self.document else None)
         self._show_stills()
         self._show_in_inspector(self.studio.selected_clip(), states)
+        self.cloud.refresh()
+        self.photo_actions.refresh()
         plan = self.document.project.plan if self.document else None
         self.run_panel.failures.show_failures(
             [(c.id, i + 1, self.runner.failures[c.id]) for i, c in enumerate(plan.clips)
@@ -573,7 +597,7 @@ class MainWindow(QMainWindow):
         if project and project.plan and clip_id:
             clip = next((c for c in project.plan.clips if c.id == clip_id), None)
         self.inspector.show_clip(project, clip, states.get(clip_id, ""),
-                                 self.runner.providers().clips.name if clip else "",
+                                 model_name(self.runner.providers().clips) if clip else "",
                                  self.runner.failures.get(clip_id, "") if clip else "")
 
     def _update_title(self) -> None:

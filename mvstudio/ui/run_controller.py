@@ -3,7 +3,8 @@
 Each action runs only what is stale: Analyse; Plan (analyses first if needed); Generate (stills and
 clips); Render (everything, then the video).  Engine events reach the UI through the bridge; the
 controller keeps which clips are being made and which failed (until they are made), so a failed
-clip is retried by running Generate again.
+clip is retried by running Generate again.  During a run it also keeps the paid predictions in
+flight (each can be cancelled alone), and it prices a run before it starts (``estimate``).
 """
 
 from __future__ import annotations
@@ -17,12 +18,14 @@ from mvstudio.engine.analysis.lyrics import keyed_transcriber
 from mvstudio.engine.errors import Cancelled, MVError
 from mvstudio.engine.events import CancelToken
 from mvstudio.engine.generation.photos import list_photos, readable_photos
-from mvstudio.engine.pipeline import Pipeline, Providers
+from mvstudio.engine.pipeline import Pipeline, Providers, offline_providers
 from mvstudio.engine.providers import pipeline_options, providers_for
+from mvstudio.engine.run_estimate import RunEstimate, estimate_run
+from mvstudio.engine.store import ledger
 from mvstudio.ui.bridge import EngineBridge
 from mvstudio.ui.document import ProjectDocument
 
-ACTIONS = ("analyse", "plan", "generate", "render")
+ACTIONS = ("analyse", "plan", "replan", "generate", "render")
 
 
 class RunController(QObject):
@@ -37,13 +40,17 @@ class RunController(QObject):
         self._cancel: Optional[CancelToken] = None
         self.running_action: Optional[str] = None
         self.last_output: Optional[Path] = None
-        self._providers: Optional[tuple[Optional[str], Providers]] = None
-        self._make_providers: Callable[[Optional[list[Path]]], Providers] = providers_for
+        self._providers: Optional[tuple[tuple, Providers]] = None
+        self._make_providers: Optional[Callable[[Optional[list[Path]]], Providers]] = None
+        self._pipeline: Optional[Pipeline] = None  # the running one
         self.failures: dict[str, str] = {}  # clip id -> why its still or video failed
         self.in_progress: set[str] = set()  # clips whose still or video is being made
+        self.predictions: dict[str, tuple[str, str, str]] = {}  # clip id -> stage, model, id
+        self.provider_problem = ""  # why the chosen providers cannot be built (Generate says it)
         bridge.item_started.connect(lambda _stage, item: self._track(item, started=True))
         bridge.item_finished.connect(lambda _stage, item: self._track(item))
         bridge.item_failed.connect(lambda _stage, item, why: self._track(item, failure=why))
+        bridge.prediction_started.connect(self._prediction_started)
 
     @property
     def document(self) -> Optional[ProjectDocument]:
@@ -76,12 +83,46 @@ class RunController(QObject):
         self._make_providers, self._providers = make, None
 
     def providers(self) -> Providers:
-        """The project's providers, built once per pictures folder (listing photos is slow)."""
-        images = self.document.project.settings.get("images_dir") if self.document else None
-        if self._providers is None or self._providers[0] != images:
+        """The project's providers, built once per pictures folder and choice of models (listing
+        photos is slow)."""
+        settings = self.document.project.settings if self.document else {}
+        key = tuple(settings.get(k) for k in ("images_dir", "image_model", "video_model"))
+        if self._providers is None or self._providers[0] != key:
+            images = key[0]
             photos = readable_photos(list_photos(images))[0] if images else None
-            self._providers = (images, self._make_providers(photos))
+            make = self._make_providers or (
+                lambda found: providers_for(found, project_settings=settings))
+            try:
+                made, self.provider_problem = make(photos), ""
+            except MVError as exc:  # e.g. a broken models.json: the views still work offline
+                made, self.provider_problem = offline_providers(photos), str(exc)
+            self._providers = (key, made)
         return self._providers[1]
+
+    def estimate(self, only: Optional[str] = None) -> Optional[RunEstimate]:
+        """What Generate (``only``: regenerating that clip) would cost now; None if unknown."""
+        if self.document is None:
+            return None
+        try:
+            return estimate_run(self.pipeline(), only)
+        except MVError:
+            return None
+
+    def unfinished(self) -> list[ledger.LedgerRow]:
+        """Paid predictions a killed run left behind (Generate collects them, paying nothing)."""
+        if self.document is None:
+            return []
+        return [r for r in ledger.reserved_rows(self.document.store.db) if r.prediction_id]
+
+    def cancel_item(self, clip_id: str) -> None:
+        """Stop one clip's still or video (its remote prediction too); the run goes on."""
+        if self._pipeline is not None:
+            self._pipeline.cancel_item(clip_id)
+
+    def _prediction_started(self, stage: str, clip_id: str, model: str, prediction: str) -> None:
+        if clip_id in self.in_progress:
+            self.predictions[clip_id] = (stage, model, prediction)
+            self.items_changed.emit()
 
     def _track(self, clip_id: str, started: bool = False, failure: Optional[str] = None) -> None:
         """A clip's item started, was made (failure None) or failed."""
@@ -89,6 +130,7 @@ class RunController(QObject):
             self.in_progress.add(clip_id)
         else:
             self.in_progress.discard(clip_id)
+            self.predictions.pop(clip_id, None)
             if failure is None:
                 self.failures.pop(clip_id, None)
             else:
@@ -118,11 +160,13 @@ class RunController(QObject):
         self.started.emit(action)
         outcome, message = "ok", ""
         try:
-            pipeline = self.pipeline(self._cancel)
+            pipeline = self._pipeline = self.pipeline(self._cancel)
             await pipeline.analyse(lyrics=action == "analyse")
-            if action in ("plan", "generate", "render"):
-                await pipeline.plan()
+            if action in ("plan", "replan", "generate", "render"):
+                await pipeline.plan(force=action == "replan")
             if action in ("generate", "render"):
+                if self.provider_problem:
+                    raise MVError(self.provider_problem)
                 await pipeline.images()
                 await pipeline.clips()
             if action == "render":
@@ -136,8 +180,9 @@ class RunController(QObject):
             outcome, message = "failed", str(exc)
         finally:
             self.running_action = None
-            self._cancel = None
+            self._cancel = self._pipeline = None
             self.in_progress.clear()
+            self.predictions.clear()
         self.finished.emit(action, outcome, message)
         return outcome
 

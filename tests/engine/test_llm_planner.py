@@ -14,15 +14,15 @@ from mvstudio.engine.events import Notice
 from mvstudio.engine.model import Project
 from mvstudio.engine.pipeline import Pipeline, Providers, offline_providers
 from mvstudio.engine.planning.llm import LLMPlanner
-from mvstudio.engine.planning.validate import validate_plan
+from mvstudio.engine.planning.validate import proposed_slots, validate_plan
 from mvstudio.engine.store.ledger import spent_total
 from mvstudio.engine.store.project_file import create_project
 from tests.engine.test_planning_rules import make_analysis
 
 
-def good_answer(analysis, skip: int = 0) -> dict:
+def good_answer(analysis, skip: int = 0, max_clip_s=None) -> dict:
     """What a well-behaved model answers for ``analysis`` (every slot but the last ``skip``)."""
-    n = len(analysis.clip_boundaries)
+    n = len(proposed_slots(analysis, max_clip_s))
     return {
         "summary": "A courier races through a neon city at night.",
         "style": {"palette": ["#101820", "#FF2E63", "#08D9D6", "#EAEAEA", "not-a-colour"],
@@ -128,3 +128,42 @@ def test_after_the_last_bad_answer_the_pipeline_plans_with_rules_and_says_why(fa
     assert warnings and "rule director" in warnings[0].message
     assert spent_total(store.db) == pytest.approx(4 * (100 * 0.15e-6 + 10 * 0.6e-6))
     store.close()
+
+
+def test_an_answer_with_gaps_dangling_ids_and_overlong_clips_is_repaired(fake, analysis):
+    answer = good_answer(analysis, max_clip_s=3.0)  # the video model makes 3 s at most
+    answer["clips"] = [c for c in answer["clips"] if c["slot"] != 2]  # a gap: slot 2 unwritten
+    answer["clips"].append(dict(answer["clips"][0], visual_description="a duplicate of slot 0"))
+    answer["clips"][1]["scenes"] = ["nowhere"]  # a dangling scene
+    fake.script(fake.CHAT, Reply(body=chat_completion(answer)))
+    planner = LLMPlanner(fake.key, base_url=fake.base_url, max_clip_s=3.0, timeout=10)
+    plan = asyncio.run(planner.plan(analysis, "p", 1))
+    assert validate_plan(plan, analysis, max_clip_s=3.0) == []
+    assert max(c.frames for c in plan.clips) <= 3.0 * analysis.fps
+    assert len(plan.clips) > len(analysis.clip_boundaries)  # the slots were proposed for 3 s
+    assert '"end_s":' in fake.requests_to(fake.CHAT)[0].json["messages"][1]["content"]
+    assert not any("duplicate" in c.visual_description for c in plan.clips)
+    assert any("without a script" in n for n in plan.notes)
+
+
+def test_server_errors_to_the_last_attempt_end_in_a_provider_error(fake, analysis):
+    fake.script(fake.CHAT, *[Reply(500)] * 4)
+    sleeps: list[float] = []
+    with pytest.raises(ProviderError) as err:
+        asyncio.run(planner(fake, sleeps).plan(analysis, "p", 1))
+    assert "after 4 attempts" in str(err.value) and "HTTP 500" in str(err.value)
+    assert sleeps == [2.0, 4.0, 8.0]
+
+
+def test_a_timeout_is_retried(fake, analysis):
+    fake.script(fake.CHAT, Reply(delay=1.5), Reply(body=chat_completion(good_answer(analysis))))
+    sleeps: list[float] = []
+    quick = LLMPlanner(fake.key, base_url=fake.base_url, timeout=0.5, sleep=_recording(sleeps))
+    plan = asyncio.run(quick.plan(analysis, "p", 1))
+    assert plan.origin == "llm" and sleeps == [2.0]
+
+
+def _recording(sleeps):
+    async def sleep(s):
+        sleeps.append(s)
+    return sleep

@@ -50,8 +50,15 @@ def test_repair_makes_any_plan_valid(analysis, data):
     plan.style.keywords = data.draw(st.sampled_from([[], ["x"]]))
     before = dataclasses.asdict(plan)
 
-    fixed = repair_plan(plan, analysis, max_clip_s=8.0)
+    cap = data.draw(st.sampled_from([None, 3.0, 5.0, 8.0]))  # the video model's longest clip
+    fixed = repair_plan(plan, analysis, max_clip_s=cap)
 
-    problems = validate_plan(fixed, analysis, max_clip_s=8.0)
+    problems = validate_plan(fixed, analysis, max_clip_s=cap)
     assert problems == [], (problems, [(b.start_frame, b.end_frame) for b in analysis.clip_boundaries])
     assert dataclasses.asdict(plan) == before  # the input is left as it was
+
+
+@settings(max_examples=60, deadline=None)
+@given(analysis=analyses, prompt=st.text(max_size=200), seed=st.integers(0, 2**31))
+def test_the_validator_accepts_every_plan_the_rule_director_makes(analysis, prompt, seed):
+    assert validate_plan(plan_from_rules(analysis, prompt, seed), analysis, max_clip_s=8.0) == []

@@ -217,3 +217,13 @@ def test_screenshot(qtbot, servers, monkeypatch):
     dialog.accept()
     SHOTS.mkdir(parents=True, exist_ok=True)
     assert dialog.grab().save(str(SHOTS / "settings_dialog.png"))
+
+
+def test_a_model_missing_from_the_model_table_is_refused():
+    from mvstudio.ui.dialogs.settings_dialog import validate
+
+    assert validate(Settings(default_video_model="seedance-1-lite")) is None
+    problem = validate(Settings(default_video_model="acme/dreamer"))
+    assert problem.startswith("Unknown video model 'acme/dreamer' (known: hailuo-02, ")
+    assert validate(Settings(default_image_model="kling-v2.1")).startswith(
+        "Unknown image model 'kling-v2.1'")

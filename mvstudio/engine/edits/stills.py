@@ -46,11 +46,20 @@ def import_picture(media: MediaStore, path: str | Path) -> str:
 def replace_still(project: Project, clip_id: str, media_name: str) -> Edit:
     """Make clip ``clip_id``'s still from the picture ``media_name`` (already in the store); the
     clip is marked ``user_edited``, so a re-plan keeps it with its picture."""
+    return _set_picture(project, clip_id, "image_path", media_name, "Replace still")
+
+
+def replace_last_still(project: Project, clip_id: str, media_name: str) -> Edit:
+    """Make clip ``clip_id``'s video end on the picture ``media_name`` (a photo pair's last
+    frame), kept on a re-plan like ``replace_still``."""
+    return _set_picture(project, clip_id, "last_image_path", media_name, "Replace last frame")
+
+
+def _set_picture(project: Project, clip_id: str, field: str, media_name: str, label: str) -> Edit:
     _, clip = find(plan_of(project).clips, clip_id, "clip")
     if not is_media_name(media_name):
         raise EditError(f"'{media_name}' is not a picture in the project's media store")
-    return make_edit("Replace still", [set_fields("clips", clip, image_path=media_name,
-                                                  user_edited=True)])
+    return make_edit(label, [set_fields("clips", clip, user_edited=True, **{field: media_name})])
 
 
 def restore_generated_still(project: Project, clip_id: str) -> Edit:

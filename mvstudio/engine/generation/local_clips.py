@@ -1,4 +1,9 @@
-"""The offline clip maker: animates a still with a slow pan or zoom and a pulse on every beat."""
+"""The offline clip maker: animates a still with a slow pan or zoom and a pulse on every beat.
+
+Given a last picture too (``ClipRequest.last_image``: photo pairs), the move carries on from the
+still to that picture, which dissolves in over the middle of the clip (``animate_pair``); the last
+picture is first fitted upright to the still's size, as photo mode fits the still.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,9 @@ from typing import Optional
 
 from mvstudio.engine.events import CancelToken, StageReporter
 from mvstudio.engine.generation.protocols import ClipRequest, Generated
-from mvstudio.engine.render.commands import animate_still
+from mvstudio.engine.generation.local_images import overscan_size
+from mvstudio.engine.generation.photos import cover_fit
+from mvstudio.engine.render.commands import animate_pair, animate_still
 from mvstudio.engine.render.runner import run_ffmpeg
 
 
@@ -27,10 +34,17 @@ class LocalClipMaker:
                        cancel: Optional[CancelToken] = None,
                        reporter: Optional[StageReporter] = None) -> Generated:
         out = Path(workdir) / f"{request.owner}.mp4"
-        args = animate_still(request.image, out, frames=request.frames, fps=request.fps,
-                             width=request.width, height=request.height, move=request.move,
-                             beat_frames=list(request.beat_frames), pulse=self.pulse,
-                             seed=request.seed, crf=self.crf, preset=self.preset)
+        common = dict(frames=request.frames, fps=request.fps, width=request.width,
+                      height=request.height, move=request.move,
+                      beat_frames=list(request.beat_frames), pulse=self.pulse, seed=request.seed,
+                      crf=self.crf, preset=self.preset)
+        if request.last_image is not None:
+            last = Path(workdir) / f"{request.owner}-last.png"
+            await asyncio.to_thread(cover_fit, request.last_image, last,
+                                    *overscan_size(request.width, request.height))
+            args = animate_pair(request.image, last, out, **common)
+        else:
+            args = animate_still(request.image, out, **common)
         duration = request.frames / request.fps
         await asyncio.to_thread(run_ffmpeg, args, expected_duration=duration, reporter=reporter,
                                 cancel=cancel)

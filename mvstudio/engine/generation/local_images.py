@@ -17,6 +17,11 @@ from mvstudio.engine.events import CancelToken
 from mvstudio.engine.generation.protocols import Generated, ImageRequest
 
 OVERSCAN = 1.2  # stills are painted this much larger than the output frame
+
+
+def overscan_size(width: int, height: int) -> tuple[int, int]:
+    """A still's size (even) for a ``width x height`` frame."""
+    return round(width * OVERSCAN / 2) * 2, round(height * OVERSCAN / 2) * 2
 DEFAULT_PALETTE = ("#1D3557", "#457B9D", "#A8DADC", "#F1FAEE", "#E63946")
 
 
@@ -114,7 +119,7 @@ class LocalStillMaker:
                        cancel: Optional[CancelToken] = None) -> Generated:
         if cancel:
             cancel.raise_if_cancelled()
-        w, h = round(request.width * OVERSCAN / 2) * 2, round(request.height * OVERSCAN / 2) * 2
+        w, h = overscan_size(request.width, request.height)
         out = Path(workdir) / f"{request.owner}.png"
 
         def work() -> None:

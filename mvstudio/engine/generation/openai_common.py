@@ -99,3 +99,27 @@ async def with_retries(request: Callable[[], Awaitable[Any]], *, what: str, secr
                      describe(exc, secret), delays[attempt])
             await until_cancelled(sleep(delays[attempt]), cancel)
     raise AssertionError("unreachable")
+
+
+async def structured_answer(read: Callable[[Any], Any], *, api_key: str, model: str,
+                            messages: list[dict], name: str, schema: dict, what: str,
+                            temperature: float = 0.7, base_url: Optional[str] = None,
+                            timeout: float = 120.0, on_completion: Callable[[Any], None] = None,
+                            delays: Sequence[float] = RETRY_DELAYS, sleep: Sleep = asyncio.sleep,
+                            cancel: Optional[CancelToken] = None) -> Any:
+    """One chat completion answered in the strict JSON ``schema`` named ``name``, under the retry
+    policy of ``with_retries``: ``on_completion`` sees every completion (its usage), ``read``
+    turns it into the result (raising ``BadAnswer`` to ask again)."""
+    async with openai.AsyncOpenAI(api_key=api_key, base_url=base_url, max_retries=0,
+                                  timeout=timeout) as client:
+        async def attempt() -> Any:
+            completion = await client.chat.completions.create(
+                model=model, messages=messages, temperature=temperature,
+                response_format={"type": "json_schema", "json_schema": {
+                    "name": name, "strict": True, "schema": schema}})
+            if on_completion is not None:
+                on_completion(completion)
+            return read(completion)
+
+        return await with_retries(attempt, what=what, secret=api_key, delays=delays, sleep=sleep,
+                                  cancel=cancel)

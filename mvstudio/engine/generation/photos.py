@@ -11,15 +11,16 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from mvstudio.engine.errors import InputError
 from mvstudio.engine.events import CancelToken
-from mvstudio.engine.generation.local_images import OVERSCAN
+from mvstudio.engine.generation.local_images import overscan_size
 from mvstudio.engine.generation.protocols import Generated, ImageRequest
 from mvstudio.engine.hashing import file_hash
 
 PHOTO_EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".heic", ".heif"}
 
 
-def _natural_key(path: Path) -> list:
-    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", path.name)]
+def natural_key(name: str) -> list:
+    """Sort key for names with numbers in them: "img2" before "img10"."""
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
 
 
 def list_photos(folder: str | Path) -> list[Path]:
@@ -31,7 +32,7 @@ def list_photos(folder: str | Path) -> list[Path]:
         raise InputError(f"--images must be a folder of pictures, not a file: {folder}")
     photos = sorted((p for p in folder.iterdir()
                      if p.is_file() and p.suffix.lower() in PHOTO_EXTENSIONS and p.stat().st_size),
-                    key=_natural_key)
+                    key=lambda p: natural_key(p.name))
     if not photos:
         raise InputError(f"no pictures in {folder} (looked for "
                          f"{', '.join(sorted(e.lstrip('.') for e in PHOTO_EXTENSIONS))})")
@@ -92,7 +93,7 @@ class PhotoStills:
         if cancel:
             cancel.raise_if_cancelled()
         src = self.photo_for(request.owner)
-        w, h = round(request.width * OVERSCAN / 2) * 2, round(request.height * OVERSCAN / 2) * 2
+        w, h = overscan_size(request.width, request.height)
         out = Path(workdir) / f"{request.owner}.png"
         size = await asyncio.to_thread(cover_fit, src, out, w, h)
         return Generated(out, self.name, model=src.name, width=size[0], height=size[1])

@@ -4,6 +4,11 @@ A provider writes its result into a work folder and returns it as ``Generated``;
 the file into the project's content-addressed media store and records it with its input hash.
 ``fingerprint`` names everything about the provider that changes its output (name, model, version),
 and is part of that input hash.
+
+A paid provider also prices a request (``estimate``; ``ceiling``: the most it can cost) and its
+``generate`` takes ``on_created`` (hears the prediction id before the wait) and ``resume_id``
+(reattach instead of paying again) keywords: the pipeline runs it under the project's budget
+(``generation.budget``).
 """
 
 from __future__ import annotations

@@ -20,18 +20,17 @@ import json
 import re
 from typing import Callable, Literal, Optional, Sequence
 
-import openai
 import pydantic
 from pydantic import BaseModel
 
 from mvstudio.engine.events import CancelToken
 from mvstudio.engine.generation.openai_common import (RETRY_DELAYS, BadAnswer, Sleep,
-                                                      with_retries)
+                                                      structured_answer)
 from mvstudio.engine.model import (TRANSITION_KINDS, Analysis, Character, ClipScript, Plan, Scene,
                                    StyleGuide, Transition)
 from mvstudio.engine.planning.rules import TRANSITION_FRAMES_CAP, director, plan_from_rules
-from mvstudio.engine.planning.spend import Spend, token_cost
-from mvstudio.engine.planning.validate import repair_plan, validate_plan
+from mvstudio.engine.planning.spend import Spend, completion_spend
+from mvstudio.engine.planning.validate import proposed_slots, repair_plan, validate_plan
 from mvstudio.engine.resources import load_json
 from mvstudio.engine.timebase import to_seconds
 
@@ -108,12 +107,12 @@ each scene a music prompt as you would write it for a music model (genre, mood, 
 BPM, instruments), so that a soundtrack could be made to the plan."""
 
 
-def song_brief(analysis: Analysis) -> dict:
+def song_brief(analysis: Analysis, max_clip_s: Optional[float] = None) -> dict:
     """What the model is told about the song: one row per proposed clip slot."""
     fps = analysis.fps
     downbeats = set(analysis.downbeat_frames())
     slots = []
-    for i, slot in enumerate(analysis.clip_boundaries):
+    for i, slot in enumerate(proposed_slots(analysis, max_clip_s)):
         start = float(to_seconds(slot.start_frame, fps))
         end = float(to_seconds(slot.end_frame, fps))
         section = analysis.section_at(start)
@@ -131,14 +130,16 @@ def song_brief(analysis: Analysis) -> dict:
             "slots": slots}
 
 
-def messages_for(analysis: Analysis, prompt: str) -> list[dict]:
+def messages_for(analysis: Analysis, prompt: str,
+                 max_clip_s: Optional[float] = None) -> list[dict]:
     knowledge = director()
     guide = {"moods": knowledge["moods"], "energy": knowledge["energy"],
              "sections": knowledge["sections"], "transitions": knowledge["transitions"]}
     return [{"role": "system", "content": INSTRUCTIONS + "\n\nDirector's notes (JSON): "
              + json.dumps(guide, separators=(",", ":"))},
             {"role": "user", "content": f"Creative prompt: {prompt.strip() or '(none: surprise me)'}"
-             "\n\nThe song (JSON): " + json.dumps(song_brief(analysis), separators=(",", ":"))}]
+             "\n\nThe song (JSON): "
+             + json.dumps(song_brief(analysis, max_clip_s), separators=(",", ":"))}]
 
 
 # --------------------------------------------------------------------------- answer -> plan
@@ -147,7 +148,8 @@ def messages_for(analysis: Analysis, prompt: str) -> list[dict]:
 def plan_from_answer(answer: PlanAnswer, analysis: Analysis, prompt: str, seed: int,
                      max_clip_s: Optional[float] = None) -> Plan:
     """The model's answer as a valid ``Plan`` (``BadAnswer`` when it cannot be made one)."""
-    rules = plan_from_rules(analysis, prompt, seed)
+    slots = proposed_slots(analysis, max_clip_s)
+    rules = plan_from_rules(analysis, prompt, seed, boundaries=slots)
     characters = {c.key: Character(c.name, c.description, c.role) for c in answer.characters}
     scenes = {s.key: Scene(s.name, s.description, s.time_of_day, s.music_prompt.strip())
               for s in answer.scenes}
@@ -155,7 +157,7 @@ def plan_from_answer(answer: PlanAnswer, analysis: Analysis, prompt: str, seed: 
     for clip in answer.clips:
         by_slot.setdefault(clip.slot, clip)
     clips, filled = [], 0
-    for i, (slot, ruled) in enumerate(zip(analysis.clip_boundaries, rules.clips)):
+    for i, (slot, ruled) in enumerate(zip(slots, rules.clips)):
         got = by_slot.get(i)
         if got is None or not got.visual_description.strip():
             filled += 1
@@ -231,27 +233,13 @@ class LLMPlanner:
     async def plan(self, analysis: Analysis, prompt: str, seed: int, *,
                    cancel: Optional[CancelToken] = None,
                    spend: Callable[[Spend], None] = lambda _s: None) -> Plan:
-        messages = messages_for(analysis, prompt)
-        async with openai.AsyncOpenAI(api_key=self._key, base_url=self._base_url, max_retries=0,
-                                      timeout=self._timeout) as client:
-            async def attempt() -> Plan:
-                completion = await client.chat.completions.create(
-                    model=self.model, messages=messages, temperature=0.7,
-                    response_format={"type": "json_schema", "json_schema": {
-                        "name": "music_video_plan", "strict": True,
-                        "schema": strict_schema(PlanAnswer)}})
-                self._report(completion, spend)
-                return self._read(completion, analysis, prompt, seed)
-
-            return await with_retries(attempt, what="OpenAI planning", secret=self._key,
-                                      delays=self.retry_delays, sleep=self._sleep, cancel=cancel)
-
-    def _report(self, completion, spend: Callable[[Spend], None]) -> None:
-        usage = getattr(completion, "usage", None)
-        tokens_in = int(getattr(usage, "prompt_tokens", 0) or 0)
-        tokens_out = int(getattr(usage, "completion_tokens", 0) or 0)
-        spend(Spend("plan", "openai", self.model, token_cost(self.model, tokens_in, tokens_out),
-                    f"{tokens_in} tokens in, {tokens_out} out"))
+        return await structured_answer(
+            lambda completion: self._read(completion, analysis, prompt, seed),
+            api_key=self._key, model=self.model,
+            messages=messages_for(analysis, prompt, self.max_clip_s), name="music_video_plan",
+            schema=strict_schema(PlanAnswer), what="OpenAI planning", base_url=self._base_url,
+            timeout=self._timeout, delays=self.retry_delays, sleep=self._sleep, cancel=cancel,
+            on_completion=lambda c: spend(completion_spend("plan", self.model, c)))
 
     def _read(self, completion, analysis: Analysis, prompt: str, seed: int) -> Plan:
         choice = completion.choices[0] if completion.choices else None

@@ -22,3 +22,12 @@ def token_cost(model: str, tokens_in: int, tokens_out: int) -> float:
     if price is None:
         return 0.0
     return (tokens_in * price["input_per_m"] + tokens_out * price["output_per_m"]) / 1e6
+
+
+def completion_spend(stage: str, model: str, completion) -> Spend:
+    """What a chat completion cost, from the token counts it reports."""
+    usage = getattr(completion, "usage", None)
+    tokens_in = int(getattr(usage, "prompt_tokens", 0) or 0)
+    tokens_out = int(getattr(usage, "completion_tokens", 0) or 0)
+    return Spend(stage, "openai", model, token_cost(model, tokens_in, tokens_out),
+                 f"{tokens_in} tokens in, {tokens_out} out")

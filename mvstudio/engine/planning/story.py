@@ -87,15 +87,19 @@ def _sequence(template: str, duration: float, n_bars: int) -> list[str]:
     """The template's beats for ``duration``, thinned evenly (first and last kept) to fit."""
     variants = story_beats()["templates"][template]["variants"]
     beats = next((v for v in variants if duration <= v["up_to_s"]), variants[-1])["beats"]
-    room = max(1, min(n_bars, max(3, int(duration // MIN_PART_S))))
-    if len(beats) <= room:
-        return list(beats)
+    return thin(beats, max(1, min(n_bars, max(3, int(duration // MIN_PART_S)))))
+
+
+def thin(items: list, room: int) -> list:
+    """At most ``room`` of ``items``, evenly spread, the first and last kept."""
+    if len(items) <= room:
+        return list(items)
     if room == 1:
-        return [beats[0]]
-    return [beats[round(i * (len(beats) - 1) / (room - 1))] for i in range(room)]
+        return [items[0]]
+    return [items[round(i * (len(items) - 1) / (room - 1))] for i in range(room)]
 
 
-def _bars(weights: list[float], n_bars: int) -> list[int]:
+def share_out(weights: list[float], n_bars: int) -> list[int]:
     """``n_bars`` shared in proportion to ``weights``, at least one each (largest remainder)."""
     spare = n_bars - len(weights)
     total = sum(weights)
@@ -105,6 +109,19 @@ def _bars(weights: list[float], n_bars: int) -> list[int]:
     for i in by_remainder[:n_bars - sum(bars)]:
         bars[i] += 1
     return bars
+
+
+def bar_spans(weights: list[float], duration: float, bpm: float) -> list[tuple[float, float]]:
+    """``(start, end)`` seconds of parts of a ``duration``-second piece at ``bpm``, whole bars
+    each in proportion to ``weights`` (the first from 0, the last to the end: the grid of
+    ``generation.synth``); at most one part per bar."""
+    n_bars = whole_bars(duration, bpm)
+    bar = 4 * (60.0 / bpm)
+    edges, at = [0.0], 0
+    for bars in share_out(weights, n_bars)[:-1]:
+        at += bars
+        edges.append(FIRST_BEAT_S + at * bar)
+    return list(zip(edges, [*edges[1:], duration]))
 
 
 def music_prompt(story: Story, index: int) -> str:
@@ -120,29 +137,29 @@ def music_prompt(story: Story, index: int) -> str:
     return text
 
 
-def compose_story(prompt: str, duration: float, *, bpm: Optional[float] = None,
-                  template: Optional[str] = None) -> Story:
-    """The story of a ``duration``-second video of ``prompt`` (see module doc)."""
-    if not prompt.strip():
-        raise InputError("a prompt-only video needs a prompt describing it")
+def check_length(duration: float, bpm: Optional[float] = None) -> None:
+    """``InputError`` unless a video without a song may be ``duration`` s long at ``bpm``."""
     if not MIN_DURATION_S <= duration <= MAX_DURATION_S:
         raise InputError(f"a prompt-only video runs {MIN_DURATION_S:g}-{MAX_DURATION_S:g} s, "
                          f"not {duration:g} s")
     if bpm is not None and not MIN_BPM <= bpm <= MAX_BPM:
         raise InputError(f"the tempo must be {MIN_BPM:g}-{MAX_BPM:g} BPM, not {bpm:g}")
+
+
+def compose_story(prompt: str, duration: float, *, bpm: Optional[float] = None,
+                  template: Optional[str] = None) -> Story:
+    """The story of a ``duration``-second video of ``prompt`` (see module doc)."""
+    if not prompt.strip():
+        raise InputError("a prompt-only video needs a prompt describing it")
+    check_length(duration, bpm)
     name = choose_template(prompt, template)
     mood, genre, tempo = prompt_music(prompt, name)
     story = Story(prompt.strip(), name, round(bpm or tempo, 1), mood, genre)
-    n_bars = whole_bars(duration, story.bpm)
-    keys = _sequence(name, duration, n_bars)
+    keys = _sequence(name, duration, whole_bars(duration, story.bpm))
     beats = story_beats()["beats"]
-    bar = 4 * (60.0 / story.bpm)
-    at = 0
-    for i, bars in enumerate(_bars([beats[k]["seconds"] for k in keys], n_bars)):
-        start = 0.0 if i == 0 else FIRST_BEAT_S + at * bar
-        at += bars
-        end = duration if i == len(keys) - 1 else FIRST_BEAT_S + at * bar
-        story.parts.append(StoryPart(keys[i], start, end, beats[keys[i]]["energy"]))
+    spans = bar_spans([beats[k]["seconds"] for k in keys], duration, story.bpm)
+    story.parts = [StoryPart(k, start, end, beats[k]["energy"]) for k, (start, end)
+                   in zip(keys, spans)]
     for i, part in enumerate(story.parts):
         part.music_prompt = music_prompt(story, i)
     return story

@@ -22,8 +22,9 @@ import dataclasses
 from bisect import bisect_left
 from typing import Optional
 
-from mvstudio.engine.model import (TRANSITION_KINDS, Analysis, ClipScript, Plan, Problem, Project,
-                                   Transition, check_consistency, new_id)
+from mvstudio.engine.analysis.boundaries import clip_boundaries
+from mvstudio.engine.model import (TRANSITION_KINDS, Analysis, ClipBoundary, ClipScript, Plan,
+                                   Problem, Project, Transition, check_consistency, new_id)
 from mvstudio.engine.planning.rules import TRANSITION_FRAMES_CAP, plan_transitions
 from mvstudio.engine.timebase import to_seconds
 
@@ -34,8 +35,38 @@ def _max_frames(analysis: Analysis, max_clip_s: Optional[float]) -> Optional[int
     return None if max_clip_s is None else int(max_clip_s * analysis.fps)
 
 
-def _anchors(analysis: Analysis) -> list[int]:
-    return sorted({b.start_frame for b in analysis.clip_boundaries[1:]})
+def proposed_slots(analysis: Analysis, max_clip_s: Optional[float] = None) -> list[ClipBoundary]:
+    """The analysis' clip slots for a video model that makes clips of at most ``max_clip_s``:
+    its own, or proposed anew with the clip lengths capped (``AnalysisSettings.capped_by``)."""
+    settings = analysis.settings.capped_by(max_clip_s)
+    slots = analysis.clip_boundaries
+    if settings is not analysis.settings and slots:
+        slots = clip_boundaries(analysis.beats, analysis.downbeats,
+                                [s.start for s in analysis.sections[1:]], analysis.duration,
+                                analysis.fps, settings.min_clip_s, settings.max_clip_s,
+                                settings.min_clips, analysis.beat_energy or None)
+    limit = _max_frames(analysis, max_clip_s)
+    return slots if limit is None else _halved(slots, analysis.beat_frames(), limit)
+
+
+def _halved(slots: list[ClipBoundary], beats: list[int], limit: int) -> list[ClipBoundary]:
+    """Slots the beats left longer than ``limit`` (the song's end seldom falls on a beat), cut
+    at their middle beat until they fit."""
+    out, todo = [], list(slots)
+    while todo:
+        slot = todo.pop(0)
+        middle = (slot.start_frame + slot.end_frame) / 2
+        inside = [b for b in beats if slot.start_frame < b < slot.end_frame]
+        if slot.end_frame - slot.start_frame <= limit or not inside:
+            out.append(slot)
+            continue
+        cut = min(inside, key=lambda b: abs(b - middle))
+        todo[:0] = [ClipBoundary(slot.start_frame, cut), ClipBoundary(cut, slot.end_frame)]
+    return out
+
+
+def _anchors(analysis: Analysis, max_clip_s: Optional[float] = None) -> list[int]:
+    return sorted({b.start_frame for b in proposed_slots(analysis, max_clip_s)[1:]})
 
 
 def _nearest(frames: list[int], frame: int) -> Optional[int]:
@@ -49,7 +80,7 @@ def validate_plan(plan: Plan, analysis: Analysis,
     """Every way ``plan`` breaks the rules (an empty list: it is valid)."""
     problems = check_consistency(Project(name="check", analysis=analysis, plan=plan))
     fps, beats = analysis.fps, set(analysis.beat_frames())
-    anchors, reach = _anchors(analysis), round(ANCHOR_REACH_S * fps)
+    anchors, reach = _anchors(analysis, max_clip_s), round(ANCHOR_REACH_S * fps)
     for cut in plan.cut_frames():
         at = f"{float(to_seconds(cut, fps)):.2f} s"
         if cut not in beats:
@@ -76,9 +107,9 @@ def repair_plan(plan: Plan, analysis: Analysis, max_clip_s: Optional[float] = No
                    key=lambda c: c.start_frame)
     if not clips:
         raise ValueError("a plan without clips cannot be repaired")
-    cuts = [_place(c.start_frame, analysis) for c in clips[1:]]
+    cuts = [_place(c.start_frame, analysis, max_clip_s) for c in clips[1:]]
     clips = _rebuild(clips, [0, *cuts, end])
-    clips = _split_long(clips, analysis, _max_frames(analysis, max_clip_s))
+    clips = _split_long(clips, analysis, max_clip_s)
     fixed.clips = clips
     _drop_unknown_ids(fixed)
     fixed.transitions = _one_transition_per_cut(plan, clips, analysis)
@@ -88,10 +119,10 @@ def repair_plan(plan: Plan, analysis: Analysis, max_clip_s: Optional[float] = No
     return fixed
 
 
-def _place(frame: int, analysis: Analysis) -> int:
+def _place(frame: int, analysis: Analysis, max_clip_s: Optional[float]) -> int:
     """A cut moved near a proposed boundary (if too far from all) and onto the nearest beat."""
     reach = round(ANCHOR_REACH_S * analysis.fps)
-    near = _nearest(_anchors(analysis), frame)
+    near = _nearest(_anchors(analysis, max_clip_s), frame)
     beat = _nearest(analysis.beat_frames(), frame)
     if beat is not None and (near is None or abs(near - beat) <= reach):
         return beat
@@ -111,11 +142,12 @@ def _rebuild(clips: list[ClipScript], edges: list[int]) -> list[ClipScript]:
 
 
 def _split_long(clips: list[ClipScript], analysis: Analysis,
-                limit: Optional[int]) -> list[ClipScript]:
+                max_clip_s: Optional[float]) -> list[ClipScript]:
+    limit = _max_frames(analysis, max_clip_s)
     if limit is None:
         return clips
     downbeats, beats = set(analysis.downbeat_frames()), analysis.beat_frames()
-    anchors = set(_anchors(analysis))
+    anchors = set(_anchors(analysis, max_clip_s))
     out: list[ClipScript] = []
     todo = list(clips)
     while todo:

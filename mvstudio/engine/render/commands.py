@@ -94,14 +94,15 @@ def pulse_expr(var: str, beat_frames: Sequence[int], tau_frames: float) -> str:
 
 
 def kenburns_filter(move: Move, *, frames: int, beat_frames: Sequence[int], pulse: float,
-                    tau_frames: float) -> str:
+                    tau_frames: float, offset: int = 0) -> str:
     """``perspective`` with per-frame, sub-pixel corners: the move plus a zoom punch on beats.
 
     ``perspective`` interpolates (cubic) at fractional source coordinates, so slow moves glide;
     ``zoompan`` and ``crop`` snap the window to whole pixels and visibly judder on slow moves.
-    Its frame counter ``on`` starts at 1, hence ``on-1``.
+    Its frame counter ``on`` starts at 1, hence ``on-1``; a stream that joins the clip
+    ``offset`` frames in (``animate_pair``) is that far along the move.
     """
-    n = "(on-1)"
+    n = f"(on-1+{offset})" if offset else "(on-1)"
     p = f"{n}/{max(frames - 1, 1)}"
     z0, z1 = move.zoom
     punch = f"(1+{_num(pulse)}*({pulse_expr(n, beat_frames, tau_frames)}))" if pulse else "1"
@@ -145,6 +146,42 @@ def animate_still(image: Path, out: Path, *, frames: int, fps: int, width: int, 
             "-filter_complex", f"[0:v]{','.join(chain)}[v]", "-map", "[v]",
             "-frames:v", str(frames), "-r", str(fps), *x264_args(crf=crf, preset=preset, fps=fps),
             "-an", "-movflags", "+faststart", str(out)]
+
+
+def animate_pair(first: Path, last: Path, out: Path, *, frames: int, fps: int, width: int,
+                 height: int, move: str, beat_frames: Sequence[int], pulse: float = 0.04,
+                 seed: int = 0, crf: int = 18, preset: str = "veryfast",
+                 blend: float = 0.4) -> list[str]:
+    """A clip that goes from ``first`` to ``last``: one continuous camera move over both, the
+    last dissolving in over the middle ``blend`` of the clip (``xfade``), beats pulsing as in
+    ``animate_still``::
+
+        first  ==========\\
+        last           //==========      (each still moves on along the same path)
+    """
+    if frames < 3:
+        return animate_still(first, out, frames=frames, fps=fps, width=width, height=height,
+                             move=move, beat_frames=beat_frames, pulse=pulse, seed=seed, crf=crf,
+                             preset=preset)
+    beats = sorted({b for b in beat_frames if 0 <= b < frames})
+    tau = PULSE_DECAY_SECONDS * fps / 3
+    mix = max(1, min(frames - 2, round(frames * blend)))
+    start = (frames - mix) // 2
+    path = varied_move(move, seed)
+    chains = []
+    for i, (offset, count) in enumerate(((0, start + mix), (start, frames - start))):
+        chain = [*cover_filters(width, height), "format=yuv420p",
+                 f"loop=loop={count - 1}:size=1:start=0", f"settb=1/{fps}", "setpts=N",
+                 kenburns_filter(path, frames=frames, beat_frames=beats, pulse=pulse,
+                                 tau_frames=tau, offset=offset)]
+        chains.append(f"[{i}:v]{','.join(chain)}[s{i}]")
+    flash = f",{flash_filter(beats, pulse * FLASH_PER_PULSE, tau)}" if beats and pulse > 0 else ""
+    chains.append(f"[s0][s1]xfade=transition=fade:duration={seconds_str(mix, fps)}"
+                  f":offset={seconds_str(start, fps)}{flash}[v]")
+    return ["-framerate", str(fps), "-i", str(first), "-framerate", str(fps), "-i", str(last),
+            "-filter_complex", ";".join(chains), "-map", "[v]", "-frames:v", str(frames),
+            "-r", str(fps), *x264_args(crf=crf, preset=preset, fps=fps), "-an",
+            "-movflags", "+faststart", str(out)]
 
 
 # --------------------------------------------------------------------------- timeline

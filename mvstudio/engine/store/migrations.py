@@ -5,7 +5,7 @@ never edited: a schema change is a new function appended to the list.  Each migr
 own transaction together with the row that records it in ``schema_version``, so a failure leaves
 the file at the last complete version.
 
-Schema (version 6)::
+Schema (version 8)::
 
     schema_version(version PK, applied)
     project(id PK, name, prompt, fps, width, height, settings JSON, created, modified, saved_by,
@@ -17,12 +17,12 @@ Schema (version 6)::
     scenes(id PK, position, name, description, time_of_day, music_prompt)
     clips(id PK, position, start_frame, end_frame, visual_description, motion, camera,
           characters JSON, scenes JSON, lyrics_context, beat_intensity, seed, locked,
-          user_edited, image_path)
+          user_edited, image_path, last_image_path, move)
     transitions(id PK, position, from_clip, to_clip, kind, duration_frames, rationale)
     assets(id PK, position, kind, owner, media, input_hash, provider, model, cost, width, height,
            duration, created)              -- indexed on (owner, kind) and (input_hash)
     cost_ledger(id PK, created, stage, owner, provider, model, estimate, actual, status,
-                prediction_id)             -- indexed on (status)
+                prediction_id, input_hash, reserved)   -- indexed on (status)
 
 ``position`` keeps list order; JSON columns hold lists and nested records.
 """
@@ -96,8 +96,23 @@ def _v6_scene_music(db: sqlite_utils.Database) -> None:
     db.table("scenes").add_column("music_prompt", str, not_null_default="")
 
 
+def _v7_ledger_reservations(db: sqlite_utils.Database) -> None:
+    """Ledger rows reserve money before a paid call and name the item's input hash, so a run can
+    keep within the budget cap and reattach to a prediction after a crash."""
+    db.table("cost_ledger").add_column("input_hash", str, not_null_default="")
+    db.table("cost_ledger").add_column("reserved", float, not_null_default=0.0)
+
+
+def _v8_clip_photos(db: sqlite_utils.Database) -> None:
+    """Photo-library videos: a clip's last-frame picture and its camera move from a scene
+    template."""
+    db.table("clips").add_column("last_image_path", str, not_null_default="")
+    db.table("clips").add_column("move", str, not_null_default="")
+
+
 MIGRATIONS: list[Migration] = [_v1_initial, _v2_lookups, _v3_plan_basis, _v4_analysis_corrections,
-                               _v5_raw_analysis, _v6_scene_music]
+                               _v5_raw_analysis, _v6_scene_music, _v7_ledger_reservations,
+                               _v8_clip_photos]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -157,7 +157,8 @@ def referenced_media(project: Project) -> set[str]:
     if project.song is not None:
         names.add(project.song.media)
     if project.plan is not None:
-        names |= {c.image_path for c in project.plan.clips if is_media_name(c.image_path)}
+        names |= {name for c in project.plan.clips for name in (c.image_path, c.last_image_path)
+                  if is_media_name(name)}
     names.discard("")
     return names
 

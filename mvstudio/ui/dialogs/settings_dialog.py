@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QDoubleSpinBox, QFileD
 
 from mvstudio.engine import keys
 from mvstudio.engine.errors import MVError
+from mvstudio.engine.generation.model_registry import find_model
 from mvstudio.engine.key_check import CHECKS
 from mvstudio.engine.settings import Settings, load_settings, save_settings
 from mvstudio.engine.userdirs import check_writable
@@ -46,6 +47,11 @@ def validate(settings: Settings) -> Optional[str]:
     for name, label in MODEL_FIELDS:
         if not getattr(settings, name).strip():
             return f"The {label.lower()} cannot be empty."
+    for name, kind in (("default_image_model", "image"), ("default_video_model", "video")):
+        try:
+            find_model(getattr(settings, name), kind)
+        except MVError as err:  # unknown, or the user's model table is broken
+            return f"{str(err)[:1].upper()}{str(err)[1:]}."
     if settings.budget_cap_usd <= 0:
         return "The budget cap must be more than $0."
     if not 1 <= settings.concurrency <= MAX_CONCURRENCY:

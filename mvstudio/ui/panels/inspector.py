@@ -3,13 +3,14 @@ Regenerate; for a clip that failed, why, with a Retry."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Optional
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QFormLayout, QFrame, QLabel, QLineEdit, QPlainTextEdit,
                                QPushButton, QScrollArea, QVBoxLayout, QWidget)
 
-from mvstudio.engine.model import ClipScript, Project
+from mvstudio.engine.model import ClipScript, Plan, Project
 from mvstudio.engine.planning.prompts import build_prompt
 from mvstudio.engine.timebase import timecode
 from mvstudio.ui.panels.transition_row import TransitionRow
@@ -34,6 +35,9 @@ class Inspector(QWidget):
             "visual_description": QPlainTextEdit(), "motion": QLineEdit(), "camera": QLineEdit(),
             "lyrics_context": QLineEdit()}
         self.fields["visual_description"].setFixedHeight(70)
+        self._plan: Optional[Plan] = None
+        for widget in self.fields.values():
+            widget.textChanged.connect(self._preview_prompt)  # the prompt follows the typing
         self.prompt = QPlainTextEdit(readOnly=True)
         self.prompt.setFixedHeight(110)
         self.seed = QLabel("")
@@ -44,7 +48,7 @@ class Inspector(QWidget):
         self.locked.toggled.connect(self._lock_changed)
         self.apply_button = QPushButton("Apply script changes")
         self.apply_button.clicked.connect(self._apply)
-        self.regenerate_button = QPushButton("Regenerate ($0.00)")
+        self.regenerate_button = QPushButton("Regenerate")
         self.regenerate_button.clicked.connect(
             lambda: self.clip_id and self.regenerate_requested.emit(self.clip_id))
         self.transition_in, self.transition_out = TransitionRow(), TransitionRow()
@@ -97,7 +101,7 @@ class Inspector(QWidget):
         if clip is None:
             self.header.setText("No clip selected")
             return
-        plan = project.plan
+        plan = self._plan = project.plan
         self.transition_in.show_transition(project, next(
             (t for t in plan.transitions if t.to_clip == clip.id), None))
         self.transition_out.show_transition(project, next(
@@ -121,6 +125,17 @@ class Inspector(QWidget):
         self.locked.blockSignals(True)
         self.locked.setChecked(clip.locked)
         self.locked.blockSignals(False)
+
+    def _preview_prompt(self) -> None:
+        """The prompt as it will be once the edited fields are applied."""
+        if self._clip is None or self._plan is None:
+            return
+        edited = dataclasses.replace(self._clip, **self.edited_fields(self._clip))
+        self.prompt.setPlainText(build_prompt(self._plan, edited).prompt)
+
+    def show_regenerate_cost(self, label: str) -> None:
+        """What regenerating the clip costs (``~$0.30``; empty: nothing)."""
+        self.regenerate_button.setText(f"Regenerate ({label})" if label else "Regenerate")
 
     def edited_fields(self, clip: ClipScript) -> dict:
         out = {}

@@ -1,5 +1,6 @@
-"""The run panel: Analyse / Plan / Generate / Render, with progress, ETA, cost and cancel, a log,
-and beside it the clips that failed, each with a Retry."""
+"""The run panel: Analyse / Plan / Generate / Render (Generate with what it will cost), with
+progress, ETA, cost and cancel, a log, and beside it the predictions running at a cloud service
+(each with a Cancel) and the clips that failed (each with a Retry)."""
 
 from __future__ import annotations
 
@@ -12,19 +13,23 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar
 from mvstudio.progress_bar import STAGE_NAMES, format_eta
 from mvstudio.ui.bridge import EngineBridge
 from mvstudio.ui.panels.failure_list import FailureList
+from mvstudio.ui.panels.ledger_view import usd
+from mvstudio.ui.panels.running_list import RunningList
 
-ACTION_LABELS = {"analyse": "Analyse", "plan": "Plan", "generate": "Generate",
-                 "render": "Render preview"}
+ACTION_LABELS = {"analyse": "Analyse", "plan": "Plan", "replan": "Re-plan",
+                 "generate": "Generate", "render": "Render preview"}
 
 
 class RunPanel(QWidget):
     action_requested = Signal(str)
     cancel_requested = Signal()
     retry_requested = Signal(str)  # clip id ("" = every failed clip)
+    cancel_item_requested = Signal(str)  # clip id
 
     def __init__(self, bridge: EngineBridge, parent=None):
         super().__init__(parent)
         self.buttons: dict[str, QPushButton] = {}
+        self._running: str | None = None
         row = QHBoxLayout()
         for action, label in ACTION_LABELS.items():
             button = QPushButton(label)
@@ -52,8 +57,11 @@ class RunPanel(QWidget):
         self.log.setMaximumBlockCount(2000)
         self.failures = FailureList()
         self.failures.retry_requested.connect(self.retry_requested)
+        self.running = RunningList()
+        self.running.cancel_requested.connect(self.cancel_item_requested)
         lower = QHBoxLayout()
         lower.addWidget(self.log, 3)
+        lower.addWidget(self.running, 2)
         lower.addWidget(self.failures, 2)
 
         layout = QVBoxLayout(self)
@@ -69,19 +77,26 @@ class RunPanel(QWidget):
 
     def show_cost(self, spent: float, cap: float) -> None:
         """Money spent on the project so far against the budget cap."""
-        shown = "<$0.01" if 0 < spent < 0.005 else f"${spent:.2f}"
-        self.cost_label.setText(f"Cost: {shown} of ${cap:.2f} budget")
+        self.cost_label.setText(f"Cost: {usd(spent)} of ${cap:.2f} budget")
         self.cost_label.setToolTip(f"${spent:.4f} spent on this project (every paid call is in "
                                    f"its ledger); the budget cap is set in Settings")
+
+    def show_estimate(self, label: str, details: str = "") -> None:
+        """What Generate will cost (``~$1.84``; empty: nothing to pay), ``details`` per stage."""
+        button = self.buttons["generate"]
+        button.setText(f"{ACTION_LABELS['generate']} ({label})" if label
+                       else ACTION_LABELS["generate"])
+        button.setToolTip(details)
 
     def set_running(self, action: str | None) -> None:
         for button in self.buttons.values():
             button.setEnabled(action is None)
         self.cancel_button.setEnabled(action is not None)
         self.failures.setEnabled(action is None)
-        if action:
+        if action and action != self._running:  # later calls keep the stage's progress shown
             self.stage_label.setText(f"{ACTION_LABELS[action]}…")
             self.eta_label.setText("")
+        self._running = action
 
     def show_outcome(self, action: str, outcome: str, message: str) -> None:
         text = {"ok": "Done", "cancelled": "Cancelled", "failed": "Failed"}.get(outcome, outcome)
