@@ -183,6 +183,8 @@ def _render(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     else:
         print(f"wrote {summary.output} ({summary.duration:.2f} s, {len(summary.clips)} clips, "
               f"{summary.bpm:.1f} BPM)", file=sys.stderr)
+    if summary.render.get("audit"):
+        print(summary.render["audit"]["summary"], file=sys.stderr)
     return 0
 
 

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from mvstudio.engine.errors import InputError
 from mvstudio.engine.render.commands import (MOVES, Cut, Segment, animate_still, available_frames,
-                                             clip_fits, compose, pulse_expr, segment_needs,
-                                             validate_timeline, varied_move)
+                                             clip_fits, compose, pulse_expr, retime_speed,
+                                             segment_needs, validate_timeline, varied_move)
 
 FPS = 30
 NOWHERE = Path("/nonexistent-mvstudio-dir")
@@ -205,6 +205,33 @@ def test_sources_loop_only_when_short_or_unknown():
     inputs = [i for i, a in enumerate(args) if a == "-i"]
     looped = [args[i + 1] for i in inputs if args[i - 2:i] == ["-stream_loop", "-1"]]
     assert looped == [str(NOWHERE / "short"), str(NOWHERE / "unknown")]
+
+
+@pytest.mark.parametrize("frames, fps, need, action, speed", [
+    (96, 24, 126, "retimed", Fraction(120, 126)),  # 4 s for 4.2 s: 4.8 % slower, no loop
+    (80, 24, 126, "looped", None),  # 3.33 s for 4.2 s: too far, loops
+    (132, 30, 126, "retimed", Fraction(132, 126)),  # 6 frames too many: 4.8 % faster, no trim
+    (129, 30, 126, "trimmed", None),  # 3 frames too many: an invisible trim
+    (140, 30, 126, "trimmed", None),  # 11 % too long: trimmed
+])
+def test_clips_are_retimed_within_five_percent(frames, fps, need, action, speed):
+    segment = seg("a", 0, need, frames, fps)
+    assert retime_speed(segment, need, FPS) == speed
+    fit, = clip_fits([segment], [], FPS)
+    assert (fit.action, fit.speed) == (action, round(float(speed or 1), 4))
+    args = build([segment], [], need).args
+    graph = value_after(args, "-filter_complex")
+    assert ("setpts=PTS*" in graph) == (speed is not None) == ("tpad=" in graph)
+    assert ("-stream_loop" in args) == (action == "looped")
+    if speed:
+        assert f"setpts=PTS*{speed.denominator}/{speed.numerator}" in graph
+
+
+def test_audio_fade_is_optional_and_ends_with_the_video():
+    assert "[1:a:0]apad[aout]" in build([seg("a", 0, 90)], [], 90).filter_graph
+    graph = build([seg("a", 0, 90)], [], 90, audio_fade=1.0).filter_graph
+    assert "[1:a:0]afade=t=in:st=0:d=1,apad,afade=t=out:st=2:d=1[aout]" in graph
+    assert "afade=t=in:st=0:d=1.5," in build([seg("a", 0, 90)], [], 90, audio_fade=9).filter_graph
 
 
 def test_slow_sources_are_scaled_before_the_rate_change():

@@ -11,10 +11,12 @@ import numpy as np
 import pytest
 
 from media_factory import lavfi_clip, pattern_clip, sine_audio, split_clip, still_image
+from mvstudio.engine.analysis.audio_io import load_audio
 from mvstudio.engine.errors import Cancelled, InputError
 from mvstudio.engine.events import CancelToken, Progress, StageFinished, StageStarted
 from mvstudio.engine.model import ClipScript, Plan, Transition
 from mvstudio.engine.render.commands import Cut, Segment, animate_still
+from mvstudio.engine.render.audit import audit_path
 from mvstudio.engine.render.compose import plan_timeline, render
 from mvstudio.engine.render.cuts import detect_cuts, frame_differences, grey_frames
 from mvstudio.engine.render.probe import count_video_frames, probe, stream_durations
@@ -64,7 +66,8 @@ def test_render_format_and_length(rendered):
     video_s, audio_s = stream_durations(out)
     assert video_s == pytest.approx(15.0, abs=1e-6)
     assert abs(audio_s - 15.0) < 0.1 and report.sync_drift < 0.1
-    assert os.listdir(out.parent) == [out.name]  # no temporary files left behind
+    # no temporary files left behind, only the video and its sync audit
+    assert sorted(os.listdir(out.parent)) == sorted([out.name, audit_path(out).name])
 
 
 def test_report_counts_trimmed_and_looped_clips(rendered):
@@ -97,6 +100,53 @@ def test_cuts_land_on_their_frames(rendered):
     out, _, _ = rendered
     # Hard cuts at 120 and 360; the looped clip restarts after its 75 frames (2.5 s at 30 fps).
     assert detect_cuts(out) == [75, 120, 360]
+
+
+def test_sync_audit_measures_every_cut_on_the_output(rendered):
+    out, report, events = rendered
+    audit = report.audit
+    assert [(c.frame, c.kind) for c in audit.cuts] == [(120, "cut"), (270, "crossfade"),
+                                                       (360, "cut")]
+    assert audit.ok and audit.max_offset_frames <= 1 and audit.av_difference <= 0.1
+    assert [c.measured for c in audit.cuts if c.kind == "cut"] == [120, 360]
+    assert audit.unplanned_cuts == [75]  # the looped clip's restart
+    saved = json.loads(audit_path(out).read_text())
+    assert saved == json.loads(json.dumps(report.as_dict()["audit"]))
+    assert saved["summary"].startswith("sync: 3 cuts, max offset ")
+    assert audit.summary() in events[-1].message
+
+
+def test_retimed_clip_and_fade_through_black_stay_on_their_frames(tmp_path, sources):
+    # 4 s at 30 fps for a slot needing 126 frames (120 + the fade's lead): played 4.8 % slower
+    # instead of looping; the crossfade and the fade through black are centred on their cuts.
+    near = pattern_clip(tmp_path / "near.mp4", seconds=4, fps=30, level=150, pattern=1)
+    song = sine_audio(tmp_path / "song.m4a", seconds=10.0)
+    out = tmp_path / "out.mp4"
+    segments = [Segment(sources["c"], 0, 90), Segment(sources["b"], 90, 180),
+                Segment(near, 180, 300)]
+    cuts = [Cut(90, "crossfade", 10), Cut(180, "fadeblack", 12)]
+    report = render(segments, cuts, song, out, total_frames=300, fps=FPS, width=W, height=H,
+                    preset="ultrafast")
+    assert [(f.action, f.speed) for f in report.fits] == \
+        [("trimmed", 1.0), ("trimmed", 1.0), ("retimed", pytest.approx(0.9524, abs=1e-4))]
+    assert report.clips_retimed == 1 and report.as_dict()["fits"][2]["action"] == "retimed"
+    assert count_video_frames(out) == 300
+    # no loop restart anywhere: the only sharp change is the fade's plunge into black
+    assert all(174 - 1 <= f <= 186 + 1 for f in detect_cuts(out))
+    assert report.audit.ok and report.audit.unplanned_cuts == []
+    assert [c.offset_frames for c in report.audit.cuts] == \
+        [pytest.approx(0, abs=0.5), pytest.approx(0, abs=0.5)]
+
+
+def test_audio_fades_in_and_out(tmp_path, sources):
+    song = sine_audio(tmp_path / "song.m4a", seconds=3.0)
+    out = tmp_path / "faded.mp4"
+    render([Segment(sources["c"], 0, 90)], [], song, out, total_frames=90, fps=FPS, width=W,
+           height=H, preset="ultrafast", audio_fade=1.0)
+    samples = load_audio(out, sr=8000)
+    rms = [float(np.sqrt(np.mean(samples[i:i + 800] ** 2))) for i in (0, 11200, 23000)]
+    assert rms[0] < 0.2 * rms[1] and rms[2] < 0.2 * rms[1]  # quiet ends, full middle
+    assert abs(len(samples) / 8000 - 3.0) < 0.1
 
 
 def test_crossfade_midpoint_is_an_even_mix(rendered):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from fractions import Fraction
 
 import pytest
@@ -27,13 +28,13 @@ def rendered(tmp_path_factory):
     project = work / "song.mvstudio"
     import contextlib
     import io
-    stdout = io.StringIO()
-    with contextlib.redirect_stdout(stdout):
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
         code = main(["render", str(song), "--prompt", "paper boats on a night river", "-o", str(out),
                      "--project", str(project), "--json"])
     assert code == 0
     return {"out": out, "summary": json.loads(stdout.getvalue()), "truth": truth,
-            "project": project, "song": song}
+            "project": project, "song": song, "stderr": stderr.getvalue()}
 
 
 def test_output_is_1080p30_h264_aac_as_long_as_the_song(rendered):
@@ -64,6 +65,20 @@ def test_each_cut_lands_on_the_frame_of_its_planned_beat(rendered):
     truth = [round(b * 30) for b in rendered["truth"].beats]
     for frame in hard_cuts:
         assert min(abs(frame - t) for t in truth) <= 1
+
+
+def test_sync_audit_of_the_output_meets_the_targets(rendered):
+    audit = rendered["summary"]["render"]["audit"]
+    planned = rendered["summary"]["cuts"]
+    assert [c["frame"] for c in audit["cuts"]] == [c["frame"] for c in planned]
+    assert audit["ok"] and audit["missed"] == []
+    assert all(abs(c["offset_frames"]) <= 1 for c in audit["cuts"])
+    assert audit["max_offset_ms"] <= 1000 / 30 and audit["av_difference"] <= 0.1
+    saved = rendered["out"].with_name("video.audit.json")
+    assert json.loads(saved.read_text()) == audit
+    line = re.search(r"^sync: (\d+) cuts, max offset [\d.]+ frames \([\d.]+ ms\), "
+                     r"\|video-audio\| [\d.]+ s$", rendered["stderr"], re.MULTILINE)
+    assert line and int(line.group(1)) == len(planned)
 
 
 def test_a_second_run_reuses_every_generated_clip(rendered, tmp_path):

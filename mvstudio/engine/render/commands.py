@@ -29,6 +29,8 @@ XFADE_NAMES = {
     "circleopen": "circleopen",
 }
 CUT_KINDS = ("cut", *XFADE_NAMES)
+MAX_RETIME = Fraction(5, 100)  # a clip may play up to 5 % faster or slower to fit its slot
+TRIM_OK_FRAMES = 3  # trimming this many frames is invisible; more is retimed when within 5 %
 PULSE_DECAY_SECONDS = 0.2  # a beat pulse falls to ~5% (three time constants) in this time
 FLASH_PER_PULSE = 1.5  # brightness flash (eq units) per unit of zoom punch
 
@@ -244,13 +246,15 @@ class SegmentNeed:
 
 @dataclass(frozen=True)
 class ClipFit:
-    """How a source fits its need: ``exact``, ``trimmed`` (the end), ``looped`` or ``unknown``."""
+    """How a source fits its need: ``exact``, ``trimmed`` (the end), ``looped``, ``retimed``
+    (played at ``speed`` so that it fills the need exactly) or ``unknown``."""
 
     index: int
     source: Path
     needed_frames: int
     available_frames: Optional[int]
     action: str
+    speed: float = 1.0
 
 
 def segment_needs(segments: Sequence[Segment], transitions: Sequence[Cut]) -> list[SegmentNeed]:
@@ -270,14 +274,26 @@ def available_frames(segment: Segment, fps: int) -> Optional[int]:
     return to_frame(Fraction(segment.source_frames) / Fraction(segment.source_fps), fps)
 
 
+def retime_speed(segment: Segment, need: int, fps: int) -> Optional[Fraction]:
+    """Playback speed that makes the source last exactly ``need`` frames, when a retime is the
+    better fit: within ``MAX_RETIME`` and instead of a loop or a trim of over ``TRIM_OK_FRAMES``."""
+    have = available_frames(segment, fps)
+    if have is None or not (have < need or have - need > TRIM_OK_FRAMES):
+        return None
+    speed = Fraction(segment.source_frames) / Fraction(segment.source_fps) / Fraction(need, fps)
+    return speed if abs(speed - 1) <= MAX_RETIME else None
+
+
 def clip_fits(segments: Sequence[Segment], transitions: Sequence[Cut], fps: int) -> list[ClipFit]:
-    """Per segment: frames needed, frames available and whether it is trimmed or looped."""
+    """Per segment: frames needed, frames available and whether it is trimmed, looped or retimed."""
     fits = []
     for i, (segment, need) in enumerate(zip(segments, segment_needs(segments, transitions))):
         have = available_frames(segment, fps)
+        speed = retime_speed(segment, need.frames, fps)
         action = ("unknown" if have is None else "exact" if have == need.frames
-                  else "trimmed" if have > need.frames else "looped")
-        fits.append(ClipFit(i, segment.source, need.frames, have, action))
+                  else "retimed" if speed else "trimmed" if have > need.frames else "looped")
+        fits.append(ClipFit(i, segment.source, need.frames, have, action,
+                            round(float(speed or 1), 4)))
     return fits
 
 
@@ -326,15 +342,21 @@ class ComposeCommand:
 
 
 def segment_chain(index: int, segment: Segment, need: int, *, fps: int, width: int,
-                  height: int) -> str:
-    """``[i:v]`` -> ``[v{i}]``: rate to ``fps``, cover-scale and crop, first ``need`` frames."""
+                  height: int, speed: Optional[Fraction] = None) -> str:
+    """``[i:v]`` -> ``[v{i}]``: rate to ``fps``, cover-scale and crop, first ``need`` frames.
+
+    A ``speed`` (a retimed clip) stretches the timestamps first and holds the last frame rather
+    than looping, in case the rate conversion rounds one frame short.
+    """
     scale = cover_filters(width, height)
     rate = [f"fps={fps}"]
     # Scale the fewer frames: before duplicating a slow source, after dropping from a fast one.
     slow = segment.source_fps is not None and Fraction(segment.source_fps) < fps
     steps = [*scale, *rate] if slow else [*rate, *scale]
-    chain = ["setpts=PTS-STARTPTS", *steps, "format=yuv420p", f"trim=end_frame={need}",
-             "setpts=PTS-STARTPTS"]
+    retime = [f"setpts=PTS*{speed.denominator}/{speed.numerator}"] if speed else []
+    hold = ["tpad=stop_mode=clone:stop=2"] if speed else []
+    chain = ["setpts=PTS-STARTPTS", *retime, *steps, *hold, "format=yuv420p",
+             f"trim=end_frame={need}", "setpts=PTS-STARTPTS"]
     return f"[{index}:v]{','.join(chain)}[v{index}]"
 
 
@@ -385,17 +407,29 @@ def _end_fades(total_frames: int, fade_in: int, fade_out: int) -> str:
     return ",".join(fades) or "null"
 
 
+def _audio_chain(total_frames: int, fps: int, fade: float) -> str:
+    """Pad the song with silence; fade it in and out over ``fade`` seconds when positive."""
+    if fade <= 0:
+        return "apad"
+    end = float(Fraction(total_frames, fps))
+    fade = min(fade, end / 2)
+    return (f"afade=t=in:st=0:d={fade:.6g},apad,"
+            f"afade=t=out:st={max(end - fade, 0):.6g}:d={fade:.6g}")
+
+
 def compose(segments: Sequence[Segment], transitions: Sequence[Cut], audio: Path, out: Path, *,
             fps: int, width: int, height: int, total_frames: int, crf: int = 20,
             preset: str = "medium", audio_bitrate: str = "192k", fade_in_frames: int = 0,
-            fade_out_frames: int = 0) -> ComposeCommand:
+            fade_out_frames: int = 0, audio_fade: float = 0.0) -> ComposeCommand:
     """One encode from the source clips and the song to the final MP4.
 
-    Each source is normalised (rate, cover-scale, crop), trimmed to the frames it must supply and
-    looped (``-stream_loop -1``) when it is shorter or of unknown length.  Hard cuts are concats,
+    Each source is normalised (rate, cover-scale, crop), trimmed to the frames it must supply,
+    retimed (``retime_speed``) when that avoids a loop or a visible trim, else looped
+    (``-stream_loop -1``) when it is shorter or of unknown length.  Hard cuts are concats,
     other transitions xfades whose offsets come from integer frames, so every cut lands on its
-    frame.  The song is re-encoded to AAC with its timing untouched (silence-padded if short) and
-    the output holds exactly ``total_frames`` frames.
+    frame.  The song is re-encoded to AAC with its timing untouched (silence-padded if short,
+    faded in and out over ``audio_fade`` seconds if given) and the output holds exactly
+    ``total_frames`` frames.
     """
     validate_timeline(segments, transitions, total_frames)
     needs = segment_needs(segments, transitions)
@@ -403,16 +437,17 @@ def compose(segments: Sequence[Segment], transitions: Sequence[Cut], audio: Path
     args: list[str] = []
     for segment, fit in zip(segments, fits):
         # Loop when short, unknown or exact: rate conversion may round one frame short.
-        loop = fit.available_frames is None or fit.available_frames <= fit.needed_frames
+        loop = fit.action in ("looped", "unknown", "exact")
         args += [*(["-stream_loop", "-1"] if loop else []), "-i", str(segment.source)]
     args += ["-i", str(audio)]
 
-    lines = [segment_chain(i, s, n.frames, fps=fps, width=width, height=height)
+    lines = [segment_chain(i, s, n.frames, fps=fps, width=width, height=height,
+                           speed=retime_speed(s, n.frames, fps))
              for i, (s, n) in enumerate(zip(segments, needs))]
     joins, last = _join_runs(_runs(transitions), transitions, fps)
     lines += joins
     lines.append(f"[{last}]{_end_fades(total_frames, fade_in_frames, fade_out_frames)}[vout]")
-    lines.append(f"[{len(segments)}:a:0]apad[aout]")
+    lines.append(f"[{len(segments)}:a:0]{_audio_chain(total_frames, fps, audio_fade)}[aout]")
     graph = ";\n".join(lines)
 
     args += ["-filter_complex", graph, "-map", "[vout]", "-map", "[aout]",

@@ -11,6 +11,7 @@ from typing import Optional, Sequence
 from mvstudio.engine.errors import InputError
 from mvstudio.engine.events import CancelToken, Sink, StageReporter, null_sink
 from mvstudio.engine.model import Plan, Transition
+from mvstudio.engine.render.audit import SyncAudit, audit_render, write_audit
 from mvstudio.engine.render.commands import (ClipFit, Cut, Segment, clip_fits, compose,
                                              validate_timeline)
 from mvstudio.engine.render.output import atomic_output, temp_workspace
@@ -34,6 +35,8 @@ class RenderReport:
     transitions_applied: int
     fits: list[ClipFit]
     seconds_taken: float
+    audit: Optional[SyncAudit] = None
+    clips_retimed: int = 0
 
     @property
     def sync_drift(self) -> float:
@@ -46,6 +49,7 @@ class RenderReport:
         data["path"] = str(self.path)
         data["fits"] = [{**fit, "source": str(fit["source"])} for fit in data["fits"]]
         data["sync_drift"] = self.sync_drift
+        data["audit"] = self.audit.as_dict() if self.audit is not None else None
         return data
 
 
@@ -68,12 +72,14 @@ def describe_source(segment: Segment) -> Segment:
 def render(segments: Sequence[Segment], transitions: Sequence[Cut], audio: Path | str,
            out_path: Path | str, *, total_frames: int, fps: int = 30, width: int = 1920,
            height: int = 1080, crf: int = 20, preset: str = "medium", audio_bitrate: str = "192k",
-           fade_in_frames: int = 0, fade_out_frames: int = 0, sink: Sink = null_sink,
+           fade_in_frames: int = 0, fade_out_frames: int = 0, audio_fade: float = 0.0,
+           sink: Sink = null_sink,
            cancel: Optional[CancelToken] = None) -> RenderReport:
-    """Compose ``segments`` over the song into ``out_path`` in one FFmpeg pass.
+    """Compose ``segments`` over the song into ``out_path`` in one FFmpeg pass, then audit it.
 
     Progress goes to ``sink`` as the ``render`` stage; ``out_path`` appears only once the video is
-    complete (``Cancelled``/``RenderError`` leave nothing behind).
+    complete (``Cancelled``/``RenderError`` leave nothing behind).  The sync audit of the output
+    (``audit.audit_render``) is in the report and in ``NAME.audit.json`` beside it.
     """
     started = time.monotonic()
     audio = Path(audio)
@@ -88,21 +94,25 @@ def render(segments: Sequence[Segment], transitions: Sequence[Cut], audio: Path 
         command = compose(segments, transitions, audio, temp, fps=fps, width=width, height=height,
                           total_frames=total_frames, crf=crf, preset=preset,
                           audio_bitrate=audio_bitrate, fade_in_frames=fade_in_frames,
-                          fade_out_frames=fade_out_frames)
+                          fade_out_frames=fade_out_frames, audio_fade=audio_fade)
         script = work / "graph.txt"
         script.write_text(command.filter_graph, encoding="utf-8")
         last = run_ffmpeg(command.with_script(script),
                           expected_duration=float(to_seconds(total_frames, fps)),
                           reporter=reporter, cancel=cancel)
         video_seconds, audio_seconds = stream_durations(temp)
+    audit = audit_render(out_path, transitions, fps=fps, video_duration=video_seconds or 0.0,
+                         audio_duration=audio_seconds)
+    write_audit(audit, out_path)
     report = RenderReport(
         path=Path(out_path), duration=video_seconds or 0.0, audio_duration=audio_seconds,
         frames=int(last.get("frame", "0")),
         clips_trimmed=sum(f.action == "trimmed" for f in fits),
         clips_looped=sum(f.action == "looped" for f in fits),
+        clips_retimed=sum(f.action == "retimed" for f in fits),
         transitions_applied=sum(t.overlap > 0 for t in transitions),
-        fits=fits, seconds_taken=time.monotonic() - started)
-    reporter.finish(f"{report.frames} frames in {report.seconds_taken:.1f} s")
+        fits=fits, seconds_taken=time.monotonic() - started, audit=audit)
+    reporter.finish(f"{report.frames} frames in {report.seconds_taken:.1f} s; {audit.summary()}")
     return report
 
 

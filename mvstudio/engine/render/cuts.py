@@ -53,7 +53,12 @@ def normalised(frames: np.ndarray) -> np.ndarray:
 
 def frame_differences(path: Path | str, *, size: tuple[int, int] = (64, 36)) -> np.ndarray:
     """``d[k]``: mean absolute difference of normalised frames ``k - 1`` and ``k`` (``d[0] = 0``)."""
-    frames = normalised(grey_frames(path, size=size))
+    return differences(grey_frames(path, size=size))
+
+
+def differences(grey: np.ndarray) -> np.ndarray:
+    """``frame_differences`` of frames already decoded by ``grey_frames``."""
+    frames = normalised(grey)
     diffs = np.zeros(len(frames), dtype=np.float32)
     if len(frames) > 1:
         diffs[1:] = np.abs(np.diff(frames, axis=0)).mean(axis=(1, 2))
