@@ -65,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--prompt-only", action="store_true",
                         help="no song: plan the video from --prompt alone and make a soundtrack "
                         "for it, offline (needs --duration)")
+    _format_options(render)
     _story_options(render)
 
     plan = sub.add_parser("plan", help="plan a video for a song (or, with --duration and no song, "
@@ -90,6 +91,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_commands(sub)  # export, doctor
     return parser
+
+
+def _format_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--aspect", default=None,
+                        help="16:9 (1920x1080), 9:16 (1080x1920) or 1:1 (1080x1080); "
+                        "overrides --size")
+    parser.add_argument("--fit", default="crop",
+                        help="crop (fill the frame, default) or pad (whole picture, black bars)")
+    parser.add_argument("--quality", type=int, default=20,
+                        help="H.264 CRF, 0-51, lower is better (default 20)")
+    parser.add_argument("--audio-fade", type=float, default=0.0,
+                        help="fade the song in and out over this many seconds (default 0)")
+    parser.add_argument("--captions", default="sidecar",
+                        help="sidecar (SRT/VTT beside the video when there are lyrics, default) "
+                        "or burn (also drawn into the picture)")
+
+
+def _render_options(args: argparse.Namespace):
+    """The checked ``RenderOptions`` of a render command (``InputError`` on a bad value)."""
+    from mvstudio.engine.render.options import RenderOptions
+
+    return RenderOptions(aspect=args.aspect, fit=args.fit, crf=args.quality,
+                         audio_fade=args.audio_fade, captions=args.captions).check()
 
 
 def _story_options(parser: argparse.ArgumentParser) -> None:
@@ -158,12 +182,15 @@ def _render(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from mvstudio.engine.render_job import RenderJob, run_render_job
     from mvstudio.progress_bar import ProgressBar
 
+    from mvstudio.engine.render.options import ASPECTS
+
+    options = _render_options(args)
     song, prompt = _render_input(args, parser)
-    width, height = args.size
+    width, height = ASPECTS.get(options.aspect, args.size)
     job = RenderJob(song=song, prompt=prompt, output=args.output, images=args.images,
                     project_dir=args.project, fps=args.fps, width=width, height=height,
                     concurrency=max(1, args.jobs), seed=args.seed,
-                    settings=_photo_settings(args, parser))
+                    settings=_photo_settings(args, parser), options=options)
     cancel = CancelToken()
     if args.prompt_only:
         from mvstudio.engine.prompt_job import run_prompt_only_job

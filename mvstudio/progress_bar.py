@@ -9,8 +9,8 @@ from typing import TextIO
 from mvstudio.engine.events import (Event, ItemFailed, Notice, Progress, StageFinished,
                                     StageStarted)
 
-STAGE_NAMES = {"analyse": "Analysing", "plan": "Planning", "images": "Stills", "clips": "Clips",
-               "render": "Rendering"}
+STAGE_NAMES = {"analyse": "Analysing", "plan": "Planning", "references": "References",
+               "images": "Stills", "clips": "Clips", "render": "Rendering"}
 
 
 def format_eta(seconds: float | None) -> str:

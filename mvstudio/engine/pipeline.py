@@ -44,14 +44,17 @@ from mvstudio.engine.photos.mode import choose_after_plan
 from mvstudio.engine.photos.template_plan import template_planner
 from mvstudio.engine.planning.rules import RulePlanner
 from mvstudio.engine.planning.spend import Spend
+from mvstudio.engine.references import References
 from mvstudio.engine.render.commands import MOVES
 from mvstudio.engine.render.compose import RenderReport, render_timeline
+from mvstudio.engine.render.options import RenderOptions
+from mvstudio.engine.export.subtitles import timed_lines
 from mvstudio.engine.store.ledger import record_spend
 from mvstudio.engine.store.project_file import ProjectFile
 
 STAGES = ("analyse", "plan", "images", "clips", "render")
 CAMERA_MOVES = ("zoom_in", "pan_right", "zoom_out", "pan_left", "push_diagonal", "pan_up")
-ITEM_NOUNS = {"images": "stills", "clips": "clips"}  # what a stage makes, for messages
+ITEM_NOUNS = {"references": "references", "images": "stills", "clips": "clips"}  # what a stage makes, for messages
 OWN_PICTURE = "own-picture/1"  # how a user's picture becomes a still (bump when that changes)
 SUMMARY_REASONS = 3  # failure reasons spelled out in a stage's summary error
 MIN_REAL_CLIPS = 3  # a run with paid clips succeeds when at least this many were made
@@ -113,6 +116,11 @@ class Pipeline:
     def budget(self) -> Budget:
         """The project's budget cap over its cost ledger (``generation.budget``)."""
         return Budget(self.store.db, self.options.budget_cap_usd)
+
+    @cached_property
+    def references(self) -> References:
+        """The scene and character references the stills are made from (``references``)."""
+        return References(self)
 
     # ------------------------------------------------------------------ analyse
 
@@ -221,7 +229,8 @@ class Pipeline:
         plan = self.project.plan
         return ImageRequest(owner=clip.id, prompt=build_prompt(plan, clip).prompt,
                             palette=tuple(plan.style.palette), seed=clip.seed,
-                            width=self.project.width, height=self.project.height)
+                            width=self.project.width, height=self.project.height,
+                            reference=self.references.for_clip(clip))
 
     def image_hash(self, clip: ClipScript) -> str:
         if clip.image_path:  # the user's picture: named by its content, fitted to the frame
@@ -234,6 +243,8 @@ class Pipeline:
                           request.height)
 
     async def images(self) -> None:
+        """Make the stale references, then the stale stills."""
+        await self.references.make()
         plan = self.project.plan
         if isinstance(self.providers.images, PhotoStills):
             self.providers.images.assign([c.id for c in plan.clips])
@@ -368,7 +379,9 @@ class Pipeline:
 
     # ------------------------------------------------------------------ render
 
-    async def render(self, out: Path) -> RenderReport:
+    async def render(self, out: Path, options: RenderOptions = RenderOptions()) -> RenderReport:
+        """Render the plan to ``out`` in the format of ``options``, with the lyrics as
+        SRT/VTT sidecars (and burned in when asked)."""
         project = self.project
         found = {c.id: self.clip_source(c) for c in project.plan.clips}
         missing = [c for c in project.plan.clips if found[c.id] is None]
@@ -378,15 +391,16 @@ class Pipeline:
         return await asyncio.to_thread(
             render_timeline, project.plan, sources, self.store.media.path(project.song.media),
             Path(out), fps=project.fps, width=project.width, height=project.height,
-            total_frames=project.analysis.end_frame, sink=self.sink, cancel=self.cancel)
+            total_frames=project.analysis.end_frame, options=options,
+            cues=timed_lines(project.analysis), sink=self.sink, cancel=self.cancel)
 
-    async def run(self, out: Path) -> RenderReport:
+    async def run(self, out: Path, options: RenderOptions = RenderOptions()) -> RenderReport:
         """Every stage in order, each doing only what is stale."""
         await self.analyse()
         await self.plan()
         await self.images()
         await self.clips()
-        return await self.render(out)
+        return await self.render(out, options)
 
     # ------------------------------------------------------------------ helpers
 
@@ -467,7 +481,7 @@ class Pipeline:
         reporter.finish(f"{len(items) - len(failed)} made" + (f", {len(failed)} failed"
                                                                if failed else ""))
         if failed:
-            raise ItemsFailed(self._failure_summary(stage, len(items), failed), failed)
+            raise ItemsFailed(self._failure_summary(stage, items, failed), failed)
 
     async def _attempt(self, stage: str, clip: ClipScript, making, cancel: CancelToken,
                        item_cancel: CancelToken) -> Optional[str]:
@@ -490,12 +504,15 @@ class Pipeline:
         self.failures.pop(clip.id, None)
         return None
 
-    def _label(self, clip: ClipScript) -> str:
-        return f"clip {self.project.plan.clips.index(clip) + 1}"
+    def _label(self, item) -> str:
+        """``clip 3`` for a clip, the name of a scene or character."""
+        if isinstance(item, ClipScript):
+            return f"clip {self.project.plan.clips.index(item) + 1}"
+        return f"reference of {item.name}"
 
-    def _failure_summary(self, stage: str, total: int, failed: dict[str, str]) -> str:
+    def _failure_summary(self, stage: str, items: list, failed: dict[str, str]) -> str:
         """One line such as ``2 of 12 clips failed: clip 3: <why>; clip 7: <why>`` (a few whys)."""
-        clips = [c for c in self.project.plan.clips if c.id in failed]
+        total, clips = len(items), [c for c in items if c.id in failed]
         reasons = [f"{self._label(c)}: {failed[c.id]}" for c in clips[:SUMMARY_REASONS]]
         more = len(clips) - SUMMARY_REASONS
         return (f"{len(failed)} of {total} {ITEM_NOUNS.get(stage, 'items')} failed: "

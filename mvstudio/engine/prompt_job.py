@@ -1,11 +1,12 @@
 """Prompt in, video out: a soundtrack made for the prompt's story, then rendered like any song.
 
-``make_soundtrack`` has a ``SoundtrackGenerator`` (offline: ``LocalSoundtrack`` at the story's
-tempo) play the story's scenes; ``run_prompt_only_job`` checks the request, makes the soundtrack
-and renders it with ``render_job`` in a project that keeps the story, so the pipeline plans the
-story (``planning.prompt_only.story_planner``) on the soundtrack's real analysis.  A photo video
-made to a scene template (``photos.template_plan``) gets its soundtrack from the template's scenes
-instead, and is planned from the template the same way.
+``make_soundtrack`` has a ``SoundtrackGenerator`` (MusicGen on Replicate with a token, else
+offline: ``LocalSoundtrack`` at the story's tempo) play the story's scenes;
+``run_prompt_only_job`` checks the request, makes the soundtrack and renders it with
+``render_job`` in a project that keeps the story, so the pipeline plans the story
+(``planning.prompt_only.story_planner``) on the soundtrack's real analysis.  A photo video made to
+a scene template (``photos.template_plan``) gets its soundtrack from the template's scenes instead,
+and is planned from the template the same way.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Optional
 from mvstudio.engine.events import CancelToken, Sink, null_sink
 from mvstudio.engine.generation.local_music import LocalSoundtrack
 from mvstudio.engine.generation.protocols import SoundtrackGenerator
+from mvstudio.engine.keys import get_key
 from mvstudio.engine.planning.prompt_only import part_durations, story_settings
 from mvstudio.engine.photos.mode import mode_in
 from mvstudio.engine.photos.template_plan import template_score
@@ -40,11 +42,22 @@ def soundtrack_title(prompt: str) -> str:
 async def make_soundtrack(story: Story, workdir: Path,
                           generator: Optional[SoundtrackGenerator] = None,
                           cancel: Optional[CancelToken] = None) -> Path:
-    """The story's soundtrack in ``workdir``, named after the prompt (offline unless a cloud
-    ``generator`` is given)."""
-    generator = generator or LocalSoundtrack(story.bpm, [p.energy for p in story.parts])
+    """The story's soundtrack in ``workdir``, named after the prompt: by ``generator``, else by
+    MusicGen on Replicate when the user has a token, else offline."""
+    generator = generator or cloud_soundtrack() or \
+        LocalSoundtrack(story.bpm, [p.energy for p in story.parts])
     return await _play(generator, story_scenes(story), part_durations(story), story.prompt,
                        workdir, cancel)
+
+
+def cloud_soundtrack() -> Optional[SoundtrackGenerator]:
+    """MusicGen on Replicate (``generation.replicate_music``) when a Replicate token is set."""
+    token = get_key("replicate")
+    if not token:
+        return None
+    from mvstudio.engine.generation.replicate_music import ReplicateSoundtrack
+
+    return ReplicateSoundtrack(token)
 
 
 async def template_soundtrack(template: SceneTemplate, prompt: str, duration: float,

@@ -21,6 +21,7 @@ from mvstudio.engine.model import Project
 from mvstudio.engine.photos.mode import check_library, mode_in
 from mvstudio.engine.pipeline import Pipeline
 from mvstudio.engine.providers import pipeline_options, providers_for
+from mvstudio.engine.render.options import RenderOptions
 from mvstudio.engine.render.output import check_output_path
 from mvstudio.engine.store.project_file import ProjectFile, create_project, open_project
 from mvstudio.engine.timebase import to_seconds
@@ -40,6 +41,7 @@ class RenderJob:
     concurrency: int = 2
     seed: int = 0
     settings: dict = field(default_factory=dict)  # a new project's settings (e.g. its story)
+    options: RenderOptions = field(default_factory=RenderOptions)  # the output's format
 
 
 @dataclass
@@ -65,6 +67,7 @@ class _Checked:
 def check_job(job: RenderJob) -> _Checked:
     """Validate every input up front; raises InputError/AudioError with a one-line message."""
     check_output_path(job.output)
+    job.options.check()
     probe_audio(job.song)
     if job.width % 2 or job.height % 2 or job.width < 16 or job.height < 16:
         raise InputError(f"output size must be even and at least 16x16, got {job.width}x{job.height}")
@@ -121,7 +124,7 @@ async def _run_in(job: RenderJob, folder: Path, checked: _Checked, sink: Sink,
         providers = providers_for(checked.photos, cloud=False)  # headless renders stay free
         options = pipeline_options(providers, concurrency=job.concurrency, seed=job.seed)
         pipeline = Pipeline(store, project, providers, sink=sink, cancel=cancel, options=options)
-        report = await pipeline.run(job.output)
+        report = await pipeline.run(job.output, job.options)
     finally:
         store.close()
     return _summary(job, project, report, timings, checked.notices,

@@ -1,9 +1,10 @@
 """What a run will cost before it starts: the paid providers' ``estimate`` over the stale items.
 
-Stills and clips that are fresh cost nothing, nor do those whose earlier prediction the run will
-reattach to (``Budget.resumable``), nor offline providers.  Before there is a plan, the analysis'
-clip slots (or, before that, the song's length in clips of the user's mean length) stand in for
-the clips, so the first Generate can show a price too.
+References (when the image model takes them), stills and clips that are fresh cost nothing, nor
+do those whose earlier prediction the run will reattach to (``Budget.resumable``), nor offline
+providers.  Before there is a plan, the analysis' clip slots (or, before that, the song's length
+in clips of the user's mean length) stand in for the clips, so the first Generate can show a price
+too (references are counted once there is a plan).
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ PENDING_STILL = Path("pending-still.png")  # a clip's first frame before its sti
 
 @dataclass(frozen=True)
 class RunEstimate:
-    """USD per stage (``images``, ``clips``) for ``counts`` paid items each, over a video of
-    ``video_seconds``; ``approximate`` when the plan is not made yet."""
+    """USD per stage (``references`` when made, ``images``, ``clips``) for ``counts`` paid items
+    each, over a video of ``video_seconds``; ``approximate`` when the plan is not made yet."""
 
     stages: dict[str, float] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
@@ -106,9 +107,20 @@ def estimate_run(pipeline: Pipeline, only: Optional[str] = None) -> RunEstimate:
                 or _clip_request(pipeline, owner, frames)
             stages["clips"] += providers.clips.estimate(request)
             counts["clips"] += 1
+    if project.plan is not None and only is None and pipeline.references.wanted:
+        _references(pipeline, stages, counts)
     seconds = project.analysis.duration if project.analysis else (
         project.song.duration if project.song else 0.0)
     return RunEstimate(stages, counts, seconds, approximate)
+
+
+def _references(pipeline: Pipeline, stages: dict, counts: dict) -> None:
+    """Add the stale scene and character references (``references``) to the estimate."""
+    refs = pipeline.references
+    todo = [s for s in refs.stale() if not pipeline.budget.resumable("references", s.id,
+                                                                      refs.hash(s))]
+    stages["references"] = sum(pipeline.providers.images.estimate(refs.request(s)) for s in todo)
+    counts["references"] = len(todo)
 
 
 def _stale_paid(pipeline: Pipeline, stage: str, clip) -> bool:

@@ -33,6 +33,7 @@ from mvstudio.ui.panels.inspector import Inspector
 from mvstudio.ui.panels.plan_panel import PlanPanel
 from mvstudio.ui.panels.run_panel import RunPanel
 from mvstudio.ui.photo_actions import PhotoActions
+from mvstudio.ui.render_actions import RenderActions
 from mvstudio.ui.run_controller import RunController
 from mvstudio.ui.studio_view import StudioView
 from mvstudio.ui.style import apply_dark_theme
@@ -139,6 +140,7 @@ class MainWindow(QMainWindow):
         self._action(file, "&Save", self.save, QKeySequence.Save, "project")
         self._action(file, "Save &As…", self.save_as_dialog, QKeySequence.SaveAs, "project")
         self._action(file, "&Close Project", self.close_project, QKeySequence.Close, "project")
+        self.render_actions = RenderActions(self, file)  # File > Render Video…
         self.export_actions = ExportActions(self, file)  # File > Export ▸
         file.addSeparator()
         self._action(file, "&Quit", self.close, QKeySequence.Quit)
@@ -235,6 +237,8 @@ class MainWindow(QMainWindow):
         gallery.clip_clicked.connect(self.studio.timeline.select_clip)
         gallery.regenerate_requested.connect(self.regenerate)
         gallery.replace_requested.connect(self.replace_still)
+        gallery.reference_replace_requested.connect(self.replace_reference)
+        gallery.reference_regenerate_requested.connect(self.regenerate_reference)
         self.studio.clip_selected.connect(gallery.set_selected)
 
     # ------------------------------------------------------------------ projects
@@ -440,6 +444,18 @@ class MainWindow(QMainWindow):
         """The user's picture becomes the clip's still: copied into the project, then an
         undoable edit (the clip goes stale; Generate fits the picture, no provider call)."""
         from mvstudio.engine.edits import replace_still
+
+        return self._use_picture(picture, lambda p, media: replace_still(p, clip_id, media))
+
+    def replace_reference(self, owner_id: str, picture: str) -> bool:
+        """The user's picture becomes a scene's or character's reference (undoable; only the
+        stills made from it go stale)."""
+        from mvstudio.engine.edits import replace_reference
+
+        return self._use_picture(picture, lambda p, media: replace_reference(p, owner_id, media))
+
+    def _use_picture(self, picture: str, build) -> bool:
+        """Copy the user's ``picture`` into the project, then push ``build(project, media)``."""
         from mvstudio.engine.edits.stills import import_picture
 
         if self.document is None:
@@ -449,20 +465,30 @@ class MainWindow(QMainWindow):
         except MVError as exc:
             self._error(str(exc))
             return False
-        return self.push(lambda p: replace_still(p, clip_id, media))
+        return self.push(lambda p: build(p, media))
 
     def _show_stills(self) -> None:
         document = self.document
         if document is None or document.project.plan is None:
             self.plan_panel.gallery.show_stills(None)
             return
+        pipeline = self.runner.pipeline()
         self.plan_panel.gallery.show_stills(document.project, document.store.media.path,
-                                            self.runner.pipeline().image_hash)
+                                            pipeline.image_hash, pipeline.references)
 
     @asyncSlot(str)
     async def regenerate(self, clip_id: str) -> None:
         """A new variation of one clip: a new seed (undoable), then only that clip is remade."""
         if self.edit_script(clip_id, {"seed": random.randrange(1, 2**31)}):
+            await self.runner.run("generate")
+
+    @asyncSlot(str)
+    async def regenerate_reference(self, owner_id: str) -> None:
+        """A new variation of one reference: a new seed (undoable), then it and the stills made
+        from it are remade."""
+        from mvstudio.engine.edits import reseed_reference
+
+        if self.push(lambda p: reseed_reference(p, owner_id, random.randrange(1, 2**31))):
             await self.runner.run("generate")
 
     def settings_dialog(self) -> SettingsDialog:

@@ -20,6 +20,7 @@ from mvstudio.engine.events import CancelToken
 from mvstudio.engine.generation.photos import list_photos, readable_photos
 from mvstudio.engine.pipeline import Pipeline, Providers, offline_providers
 from mvstudio.engine.providers import pipeline_options, providers_for
+from mvstudio.engine.render.options import RenderOptions
 from mvstudio.engine.run_estimate import RunEstimate, estimate_run
 from mvstudio.engine.store import ledger
 from mvstudio.ui.bridge import EngineBridge
@@ -32,6 +33,7 @@ class RunController(QObject):
     started = Signal(str)  # action
     finished = Signal(str, str, str)  # action, outcome ("ok" | "cancelled" | "failed"), message
     items_changed = Signal()  # a clip started, was made or failed
+    rendered = Signal(object)  # the RenderReport of a finished render (preview or full)
 
     def __init__(self, bridge: EngineBridge, parent: Optional[QObject] = None):
         super().__init__(parent)
@@ -151,8 +153,10 @@ class RunController(QObject):
         folder.mkdir(exist_ok=True)
         return folder / "preview.mp4"
 
-    async def run(self, action: str, output: Optional[Path] = None) -> str:
-        """Run ``action``; returns the outcome.  Refuses to start while another action runs."""
+    async def run(self, action: str, output: Optional[Path] = None,
+                  options: Optional[RenderOptions] = None) -> str:
+        """Run ``action``; returns the outcome.  Refuses to start while another action runs.
+        Render makes a preview unless ``output`` is named (with ``options``, or the defaults)."""
         if self.running or self.document is None:
             return "busy" if self.running else "failed"
         self._cancel = CancelToken()
@@ -170,9 +174,12 @@ class RunController(QObject):
                 await pipeline.images()
                 await pipeline.clips()
             if action == "render":
+                # No output named: a fast low-resolution preview for the player.
                 out = output or self.preview_path()
-                report = await pipeline.render(out)
+                report = await pipeline.render(
+                    out, RenderOptions(preview=True) if output is None else options or RenderOptions())
                 self.last_output = out
+                self.rendered.emit(report)
                 message = f"{out.name}: {report.duration:.2f} s"
         except Cancelled:
             outcome, message = "cancelled", "cancelled"

@@ -177,8 +177,8 @@ class FakeReplicate(ScriptedServer):
             return p.outcome.output
         if p.model in VIDEO_MODELS:
             return data_url("video", self.video_seconds)
-        if p.model in AUDIO_MODELS:
-            return data_url("audio")
+        if p.model in AUDIO_MODELS:  # as long as asked (MusicGen's ``duration``)
+            return data_url("audio", float(p.input.get("duration", 1.0)))
         return [data_url("image")]
 
     def _create(self, request: Request, model: Optional[str]) -> tuple[int, Any]:

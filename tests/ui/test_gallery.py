@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -16,6 +17,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication, QScrollArea  # noqa: E402
 
 from mvstudio.engine.model import Asset  # noqa: E402
+from mvstudio.engine.references import SEEDS, own_references  # noqa: E402
 from mvstudio.ui.document import ProjectDocument  # noqa: E402
 from mvstudio.ui.panels.gallery import StillsGallery  # noqa: E402
 from mvstudio.ui.style import apply_dark_theme  # noqa: E402
@@ -117,6 +119,64 @@ def test_an_unseen_gallery_waits_until_it_is_shown(gallery):
     assert len(view.tiles) == 3
 
 
+def references_of(project, wanted=True):
+    """A stand-in for ``engine.references.References``: every reference's inputs hash "now"."""
+    plan = project.plan
+    return SimpleNamespace(wanted=wanted, subjects=lambda: [*plan.scenes, *plan.characters],
+                           hash=lambda subject: "now")
+
+
+def test_references_show_above_the_stills_and_become_requests(gallery, qtbot, tmp_path):
+    view, project = gallery
+    lighthouse, harbour, pier = project.plan.scenes
+    mara, storm = project.plan.characters
+    project.assets.append(Asset("image", lighthouse.id, picture(tmp_path / "l.png",
+                                                                  (20, 60, 140)).name, "now"))
+    project.assets.append(Asset("image", harbour.id, picture(tmp_path / "h.png").name, "old"))
+    project.settings["references"] = {mara.id: picture(tmp_path / "mara.png", (220, 200, 40)).name}
+    view.show_stills(project, lambda media: tmp_path / media, lambda clip: "now",
+                     references_of(project))
+    tiles = list(view.reference_tiles.values())
+    assert [(t.info.title, t.info.kind, t.info.state, t.info.yours) for t in tiles] == [
+        ("Lighthouse", "scene", "fresh", False), ("Harbour", "scene", "stale", False),
+        ("Pier", "scene", "missing", False), ("Mara", "character", "fresh", True),
+        ("The Storm", "character", "missing", False)]
+    assert view.references_hint.isVisible() and not view.no_references.isVisible()
+    assert all(t.y() < view.tiles[project.plan.clips[0].id].y() for t in tiles)
+    qtbot.waitUntil(lambda: all(not tiles[i].image.pixmap().isNull() for i in (0, 1, 3)),
+                    timeout=5000)
+    view.resize(340, 640)
+    qtbot.wait(20)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    assert view.grab().save(str(SHOTS / "gallery_references.png"))
+
+    asked = []
+    for signal in (view.reference_replace_requested, view.reference_regenerate_requested,
+                   view.replace_requested, view.clip_clicked, view.edit_requested):
+        signal.connect(lambda *args: asked.append(args))
+    harbour_tile, mara_tile = view.reference_tiles[harbour.id], view.reference_tiles[mara.id]
+    assert drop(harbour_tile, picture(tmp_path / "boats.png"))
+    action(harbour_tile, "Replace with").trigger()
+    action(harbour_tile, "Regenerate this reference").trigger()
+    qtbot.mouseClick(harbour_tile, Qt.LeftButton, pos=QPoint(10, 10))  # selects no clip
+    assert not action(mara_tile, "Regenerate").isEnabled()  # the user's picture: restore first
+    assert not action(harbour_tile, "Use the generated").isEnabled()
+    action(mara_tile, "Use the generated reference").trigger()
+    assert asked[:3] == [(harbour.id, str(tmp_path / "boats.png")),
+                         (harbour.id, str(tmp_path / "chosen.jpg")), (harbour.id,)]
+    edit = asked[3][0](project)
+    assert edit.label == "Use generated reference" and len(asked) == 4
+    edit.apply(project)
+    assert own_references(project) == {}
+
+
+def test_without_a_reference_model_the_group_is_one_line(gallery):
+    view, project = gallery
+    view.show_stills(project, Path, lambda clip: "now", references_of(project, wanted=False))
+    assert view.reference_tiles == {} and view.no_references.isVisible()
+    assert "takes none" in view.no_references.text() and not view.references_hint.isVisible()
+
+
 # --------------------------------------------------------------------------- in the studio
 # (``window``, ``song`` and ``loop`` come from conftest.py)
 
@@ -128,17 +188,36 @@ def assert_fits(scroll: QScrollArea) -> None:
     assert not scroll.horizontalScrollBar().isVisible()
 
 
+def generated(window, loop, song, folder: Path, **settings):
+    """A new project of ``song`` (with project ``settings``) generated in the studio, its
+    gallery on screen: (document, gallery)."""
+    document = ProjectDocument.create(folder, song, prompt="lanterns over a lake", width=320,
+                                      height=180)
+    document.project.settings.update(settings)
+    window.set_document(document)
+    window.plan_dock.raise_()
+    window.plan_panel.tabs.setCurrentWidget(window.plan_panel.gallery)
+    assert loop.run_until_complete(window.runner.run("generate")) == "ok"
+    window.refresh_views()
+    return document, window.plan_panel.gallery
+
+
+def trigger_and_wait(window, loop, menu_action) -> None:
+    """Trigger a tile's menu action whose window slot runs Generate; wait for the run."""
+    async def run():
+        finished = asyncio.Event()
+        window.runner.finished.connect(lambda *_: finished.set())
+        menu_action.trigger()  # the window's async slot runs the generate on this loop
+        await asyncio.wait_for(finished.wait(), 120)
+
+    loop.run_until_complete(run())
+
+
 @pytest.mark.slow
 def test_stills_are_replaced_by_a_drop_undone_and_regenerated_one_clip_at_a_time(
         window, song, loop, qtbot, tmp_path):
-    document = ProjectDocument.create(tmp_path / "night drive.mvstudio", song,
-                                      prompt="lanterns over a lake", width=320, height=180)
-    window.set_document(document)
-    project, gallery = document.project, window.plan_panel.gallery
-    window.plan_dock.raise_()
-    window.plan_panel.tabs.setCurrentWidget(gallery)
-    assert loop.run_until_complete(window.runner.run("generate")) == "ok"
-    window.refresh_views()
+    document, gallery = generated(window, loop, song, tmp_path / "night drive.mvstudio")
+    project = document.project
     clips = project.plan.clips
     assert list(gallery.tiles) == [c.id for c in clips]
     assert {t.info.state for t in gallery.tiles.values()} == {"fresh"}
@@ -167,15 +246,7 @@ def test_stills_are_replaced_by_a_drop_undone_and_regenerated_one_clip_at_a_time
 
     # regenerate clip 3 from its tile: a new seed, and only it is made again
     seed, made = other.seed, len(project.assets)
-    regenerate = action(gallery.tiles[other.id], "Regenerate clip 3")
-
-    async def from_the_tile():
-        finished = asyncio.Event()
-        window.runner.finished.connect(lambda *_: finished.set())
-        regenerate.trigger()  # the window's async slot runs the generate on this loop
-        await asyncio.wait_for(finished.wait(), 120)
-
-    loop.run_until_complete(from_the_tile())
+    trigger_and_wait(window, loop, action(gallery.tiles[other.id], "Regenerate clip 3"))
     assert other.seed != seed and window.undo_action.text() == "&Undo Edit script"
     assert {a.owner for a in project.assets[made:]} == {other.id}
     window.refresh_views()
@@ -203,3 +274,50 @@ def test_the_plan_panel_fits_its_dock_at_the_default_window_size(window, qtbot):
     assert_fits(window.plan_panel.tabs.widget(0))
     SHOTS.mkdir(parents=True, exist_ok=True)
     assert window.grab().save(str(SHOTS / "studio_plan_panel_fits.png"))
+
+
+@pytest.mark.slow
+def test_a_reference_is_replaced_restored_and_regenerated_in_the_studio(
+        window, song, loop, qtbot, tmp_path, monkeypatch):
+    """flux-kontext on the fake Replicate: the references show in the gallery; a dropped picture
+    replaces one (undoable), the menu restores it, Regenerate remakes it and its stills only."""
+    from fakes.replicate_env import use_fake_replicate
+    from fakes.replicate_server import FakeReplicate
+
+    with FakeReplicate() as fake:
+        use_fake_replicate(monkeypatch, fake)
+        document, gallery = generated(window, loop, song, tmp_path / "refs.mvstudio",
+                                      image_model="flux-kontext")
+        project = document.project
+        subjects = [*project.plan.scenes, *project.plan.characters]
+        assert list(gallery.reference_tiles) == [s.id for s in subjects]
+        assert {t.info.state for t in gallery.reference_tiles.values()} == {"fresh"}
+        owner = project.plan.clips[0].scenes[0]
+        users = {c.id for c in project.plan.clips if (c.characters[:1] + c.scenes[:1])[0] == owner}
+
+        assert drop(gallery.reference_tiles[owner], picture(tmp_path / "our lake.png"))
+        assert window.undo_action.text() == "&Undo Replace reference"
+        window.refresh_views()
+        assert gallery.reference_tiles[owner].badge.isVisible()
+        assert {k for k, v in window.clip_states().items() if v == "stale"} == users
+        window.undo()
+        window.refresh_views()
+        assert not own_references(project) and set(window.clip_states().values()) == {"fresh"}
+        window.redo()
+        window.refresh_views()
+        action(gallery.reference_tiles[owner], "Use the generated reference").trigger()
+        assert window.undo_action.text() == "&Undo Use generated reference"
+        assert not own_references(project)
+        window.refresh_views()
+
+        creates = sum(fake.creates.values())
+        trigger_and_wait(window, loop,
+                         action(gallery.reference_tiles[owner], "Regenerate this reference"))
+        assert owner in project.settings[SEEDS]
+        assert window.undo_action.text() == "&Undo Regenerate reference"
+        assert sum(fake.creates.values()) == creates + 1 + 2 * len(users)  # it, stills, clips
+        window.refresh_views()
+        qtbot.waitUntil(lambda: all(not t.image.pixmap().isNull()
+                                    for t in gallery.reference_tiles.values()), timeout=10_000)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        assert window.plan_panel.grab().save(str(SHOTS / "plan_panel_references.png"))

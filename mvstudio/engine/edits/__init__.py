@@ -26,7 +26,8 @@ from mvstudio.engine.edits.plan import (HEX_COLOUR, MAX_PALETTE_COLOURS, STYLE_F
                                         add_character, add_scene, edit_character, edit_scene,
                                         edit_style, remove_character, remove_scene,
                                         set_palette_colour)
-from mvstudio.engine.edits.stills import (replace_last_still, replace_still,
+from mvstudio.engine.edits.stills import (replace_last_still, replace_reference, replace_still,
+                                          reseed_reference, restore_generated_reference,
                                           restore_generated_still)
 from mvstudio.engine.edits.timeline import (MIN_CLIP_SECONDS, USER_CHOICE, cut_range,
                                             merge_with_next, move_cut, preview_cut, set_transition,
@@ -41,6 +42,7 @@ __all__ = [
     "set_locked", "set_palette_colour", "set_transition", "split_clip",
     "clear_beat_corrections", "preview_section_boundary", "set_tempo", "shift_beat_grid",
     "tap_beats",
-    "replace_last_still", "replace_still", "restore_generated_still",
+    "replace_last_still", "replace_reference", "replace_still", "restore_generated_reference",
+    "restore_generated_still", "reseed_reference",
     "paste_lyrics",
 ]

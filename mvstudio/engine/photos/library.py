@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -150,6 +151,11 @@ def _exif_text(exif: Image.Exif) -> str:
     return description.strip()
 
 
+def _writer() -> str:
+    """A name for this process and thread's temporary files (workers may meet on one picture)."""
+    return f"{os.getpid()}-{threading.get_ident()}"
+
+
 def _measure_file(path: Path, digest: str, folder: Path) -> dict:
     """The content-derived features of one picture, writing its thumbnail into ``folder``."""
     with Image.open(path) as im:
@@ -162,7 +168,9 @@ def _measure_file(path: Path, digest: str, folder: Path) -> dict:
     thumb = upright.copy()
     thumb.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.LANCZOS)
     thumb_path = folder / f"{digest}.jpg"
-    thumb.save(thumb_path, quality=85)
+    part = thumb_path.with_suffix(f".{_writer()}.part")  # the same picture twice: no clash
+    thumb.save(part, format="JPEG", quality=85)
+    part.replace(thumb_path)
     grey = analysis_copy(upright)
     return {"width": width, "height": height, "taken": _exif_time(exif),
             "description": _exif_text(exif), **asdict(measure(grey)), "phash": phash(grey),
@@ -178,7 +186,7 @@ def _features(path: Path, folder: Path) -> tuple[str, dict]:
         except (OSError, ValueError):
             pass
     features = _measure_file(path, digest, folder)
-    tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+    tmp = cached.with_suffix(f".{_writer()}.tmp")
     tmp.write_text(json.dumps(features), encoding="utf-8")
     tmp.replace(cached)
     return digest, features

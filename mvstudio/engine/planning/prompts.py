@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from mvstudio.engine.model import ClipScript, Plan
+from mvstudio.engine.model import Character, ClipScript, Plan, Scene
 from mvstudio.engine.resources import load_json
 
 MAX_WORDS = 200
@@ -86,6 +86,16 @@ def build_prompt(plan: Plan, clip: ClipScript, model: str = "") -> ClipPrompt:
     negative = knowledge["negative_prompt"] if form["negative"] else ""
     return ClipPrompt(clip.id, prompt, negative, tuple(plan.style.keywords), tuple(clip.scenes),
                       tuple(clip.characters), len(prompt.split()))
+
+
+def reference_prompt(plan: Plan, subject: Scene | Character) -> str:
+    """The prompt of a scene's or character's reference picture, in the plan's style."""
+    if isinstance(subject, Character):
+        parts = ("character portrait of " + subject.name, subject.description)
+    else:
+        parts = ("establishing shot of " + subject.name, subject.description, subject.time_of_day)
+    style = _style_part(plan, load_json("director.json")["quality_keywords"], False)
+    return _limit_words(", ".join(p for p in (*parts, style) if p), MAX_WORDS)
 
 
 def _sentence(text: str) -> str:

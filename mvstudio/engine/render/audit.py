@@ -58,6 +58,12 @@ class SyncAudit:
         return [c.frame for c in self.cuts if c.measured is None]
 
     @property
+    def outside(self) -> list[CutCheck]:
+        """The cuts off by more than ``MAX_OFFSET_FRAMES``, or not found."""
+        return [c for c in self.cuts
+                if c.measured is None or abs(c.offset_frames) > MAX_OFFSET_FRAMES]
+
+    @property
     def max_offset_frames(self) -> float:
         return max((abs(c.offset_frames) for c in self.cuts if c.measured is not None), default=0.0)
 

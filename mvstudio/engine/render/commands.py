@@ -47,6 +47,20 @@ def cover_filters(width: int, height: int) -> list[str]:
             f"crop={width}:{height}", "setsar=1"]
 
 
+def pad_filters(width: int, height: int) -> list[str]:
+    """Scale (lanczos) to fit inside ``width x height``, centred on black bars, square pixels."""
+    return [f"scale={width}:{height}:force_original_aspect_ratio=decrease:force_divisible_by=2"
+            ":flags=lanczos", f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2:color=black", "setsar=1"]
+
+
+def filter_path(path: Path) -> str:
+    """``path`` quoted as a filter option value (forward slashes, ``:`` escaped)."""
+    text = path.as_posix()
+    if "'" in text:
+        raise InputError(f"FFmpeg filters cannot read a path with a quote: {text}")
+    return "'" + text.replace(":", "\\:") + "'"
+
+
 # --------------------------------------------------------------------------- animated stills
 
 
@@ -342,13 +356,13 @@ class ComposeCommand:
 
 
 def segment_chain(index: int, segment: Segment, need: int, *, fps: int, width: int,
-                  height: int, speed: Optional[Fraction] = None) -> str:
-    """``[i:v]`` -> ``[v{i}]``: rate to ``fps``, cover-scale and crop, first ``need`` frames.
+                  height: int, speed: Optional[Fraction] = None, fit: str = "crop") -> str:
+    """``[i:v]`` -> ``[v{i}]``: rate to ``fps``, scale and crop (or pad), first ``need`` frames.
 
     A ``speed`` (a retimed clip) stretches the timestamps first and holds the last frame rather
     than looping, in case the rate conversion rounds one frame short.
     """
-    scale = cover_filters(width, height)
+    scale = (pad_filters if fit == "pad" else cover_filters)(width, height)
     rate = [f"fps={fps}"]
     # Scale the fewer frames: before duplicating a slow source, after dropping from a fast one.
     slow = segment.source_fps is not None and Fraction(segment.source_fps) < fps
@@ -420,7 +434,8 @@ def _audio_chain(total_frames: int, fps: int, fade: float) -> str:
 def compose(segments: Sequence[Segment], transitions: Sequence[Cut], audio: Path, out: Path, *,
             fps: int, width: int, height: int, total_frames: int, crf: int = 20,
             preset: str = "medium", audio_bitrate: str = "192k", fade_in_frames: int = 0,
-            fade_out_frames: int = 0, audio_fade: float = 0.0) -> ComposeCommand:
+            fade_out_frames: int = 0, audio_fade: float = 0.0, fit: str = "crop",
+            captions: Optional[Path] = None) -> ComposeCommand:
     """One encode from the source clips and the song to the final MP4.
 
     Each source is normalised (rate, cover-scale, crop), trimmed to the frames it must supply,
@@ -429,24 +444,26 @@ def compose(segments: Sequence[Segment], transitions: Sequence[Cut], audio: Path
     other transitions xfades whose offsets come from integer frames, so every cut lands on its
     frame.  The song is re-encoded to AAC with its timing untouched (silence-padded if short,
     faded in and out over ``audio_fade`` seconds if given) and the output holds exactly
-    ``total_frames`` frames.
+    ``total_frames`` frames.  ``fit="pad"`` letterboxes instead of cropping; ``captions`` (an
+    ASS file) are burned in by libass at the end of the same graph.
     """
     validate_timeline(segments, transitions, total_frames)
     needs = segment_needs(segments, transitions)
     fits = clip_fits(segments, transitions, fps)
     args: list[str] = []
-    for segment, fit in zip(segments, fits):
+    for segment, clip_fit in zip(segments, fits):
         # Loop when short, unknown or exact: rate conversion may round one frame short.
-        loop = fit.action in ("looped", "unknown", "exact")
+        loop = clip_fit.action in ("looped", "unknown", "exact")
         args += [*(["-stream_loop", "-1"] if loop else []), "-i", str(segment.source)]
     args += ["-i", str(audio)]
 
     lines = [segment_chain(i, s, n.frames, fps=fps, width=width, height=height,
-                           speed=retime_speed(s, n.frames, fps))
+                           speed=retime_speed(s, n.frames, fps), fit=fit)
              for i, (s, n) in enumerate(zip(segments, needs))]
     joins, last = _join_runs(_runs(transitions), transitions, fps)
     lines += joins
-    lines.append(f"[{last}]{_end_fades(total_frames, fade_in_frames, fade_out_frames)}[vout]")
+    burn = f",ass=filename={filter_path(captions)}" if captions else ""
+    lines.append(f"[{last}]{_end_fades(total_frames, fade_in_frames, fade_out_frames)}{burn}[vout]")
     lines.append(f"[{len(segments)}:a:0]{_audio_chain(total_frames, fps, audio_fade)}[aout]")
     graph = ";\n".join(lines)
 

@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from mvstudio.engine.errors import InputError
+from mvstudio.engine.export.subtitles import Cue, ass_text, write_sidecars
 from mvstudio.engine.events import CancelToken, Sink, StageReporter, null_sink
 from mvstudio.engine.model import Plan, Transition
 from mvstudio.engine.render.audit import SyncAudit, audit_render, write_audit
 from mvstudio.engine.render.commands import (ClipFit, Cut, Segment, clip_fits, compose,
                                              validate_timeline)
+from mvstudio.engine.render.options import RenderOptions
 from mvstudio.engine.render.output import atomic_output, temp_workspace
 from mvstudio.engine.render.probe import probe, stream_durations
 from mvstudio.engine.render.runner import run_ffmpeg
@@ -73,13 +75,14 @@ def render(segments: Sequence[Segment], transitions: Sequence[Cut], audio: Path 
            out_path: Path | str, *, total_frames: int, fps: int = 30, width: int = 1920,
            height: int = 1080, crf: int = 20, preset: str = "medium", audio_bitrate: str = "192k",
            fade_in_frames: int = 0, fade_out_frames: int = 0, audio_fade: float = 0.0,
-           sink: Sink = null_sink,
+           fit: str = "crop", captions_ass: Optional[str] = None, sink: Sink = null_sink,
            cancel: Optional[CancelToken] = None) -> RenderReport:
     """Compose ``segments`` over the song into ``out_path`` in one FFmpeg pass, then audit it.
 
     Progress goes to ``sink`` as the ``render`` stage; ``out_path`` appears only once the video is
     complete (``Cancelled``/``RenderError`` leave nothing behind).  The sync audit of the output
     (``audit.audit_render``) is in the report and in ``NAME.audit.json`` beside it.
+    ``captions_ass`` (ASS text) is burned in by the same encode.
     """
     started = time.monotonic()
     audio = Path(audio)
@@ -91,10 +94,14 @@ def render(segments: Sequence[Segment], transitions: Sequence[Cut], audio: Path 
     segments = [describe_source(s) for s in segments]
     fits = clip_fits(segments, transitions, fps)
     with temp_workspace(prefix="mvstudio-render-") as work, atomic_output(out_path) as temp:
+        captions = work / "captions.ass" if captions_ass else None
+        if captions:
+            captions.write_text(captions_ass, encoding="utf-8")
         command = compose(segments, transitions, audio, temp, fps=fps, width=width, height=height,
                           total_frames=total_frames, crf=crf, preset=preset,
                           audio_bitrate=audio_bitrate, fade_in_frames=fade_in_frames,
-                          fade_out_frames=fade_out_frames, audio_fade=audio_fade)
+                          fade_out_frames=fade_out_frames, audio_fade=audio_fade, fit=fit,
+                          captions=captions)
         script = work / "graph.txt"
         script.write_text(command.filter_graph, encoding="utf-8")
         last = run_ffmpeg(command.with_script(script),
@@ -142,10 +149,20 @@ def plan_timeline(plan: Plan, sources: dict[str, Path]
 
 def render_timeline(plan: Plan, sources: dict[str, Path], audio: Path | str,
                     out_path: Path | str, *, total_frames: int, fps: int = 30,
-                    width: int = 1920, height: int = 1080, sink: Sink = null_sink,
-                    cancel: Optional[CancelToken] = None, **quality) -> RenderReport:
-    """``render`` for a project plan: its clips, transitions and end fades over the song."""
+                    width: int = 1920, height: int = 1080,
+                    options: RenderOptions = RenderOptions(), cues: Sequence[Cue] = (),
+                    sink: Sink = null_sink, cancel: Optional[CancelToken] = None) -> RenderReport:
+    """``render`` for a project plan: its clips, transitions and end fades over the song, in
+    the format of ``options``; the lyric ``cues`` become SRT/VTT sidecars unless
+    ``options.captions == "off"`` (and are burned in, in the plan's palette, when it is "burn")."""
+    width, height = options.check().size(width, height)
     segments, cuts, fade_in, fade_out = plan_timeline(plan, sources)
-    return render(segments, cuts, audio, out_path, total_frames=total_frames, fps=fps,
-                  width=width, height=height, fade_in_frames=fade_in, fade_out_frames=fade_out,
-                  sink=sink, cancel=cancel, **quality)
+    burn = cues and options.captions == "burn"
+    ass = ass_text(cues, width=width, height=height, palette=plan.style.palette) if burn else None
+    report = render(segments, cuts, audio, out_path, total_frames=total_frames, fps=fps,
+                    width=width, height=height, crf=options.crf, preset=options.x264_preset,
+                    audio_fade=options.audio_fade, fit=options.fit, captions_ass=ass,
+                    fade_in_frames=fade_in, fade_out_frames=fade_out, sink=sink, cancel=cancel)
+    if options.captions != "off":
+        write_sidecars(cues, Path(out_path))
+    return report

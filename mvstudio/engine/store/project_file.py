@@ -152,8 +152,11 @@ def _secret_names(value: Any, path: str = "") -> list[str]:
 
 
 def referenced_media(project: Project) -> set[str]:
-    """Media names the document points at (song, assets, photo-mode pictures kept in the store)."""
-    names = {a.media for a in project.assets}
+    """Media names the document points at (song, assets, the user's pictures kept in the store:
+    photo mode's, stills' and references')."""
+    from mvstudio.engine.references import own_references
+
+    names = {a.media for a in project.assets} | set(own_references(project).values())
     if project.song is not None:
         names.add(project.song.media)
     if project.plan is not None:

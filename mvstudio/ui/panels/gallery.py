@@ -7,26 +7,27 @@ still with a picture of the user's or goes back to the generated one, and droppi
 on a tile replaces that clip's still.  The gallery never changes the project: it emits signals
 that ``MainWindow`` turns into undoable edits and runs.
 
-Tiles are drawn from ``TileInfo`` values, so scene and character references can join the clips'
-stills later as tiles of the same kind.
+Above the stills, a "References" group shows the scene and character references the stills are
+made from (cloud image models with a reference input), with the same menu and drop; offline it
+is one line saying why there are none.  Tiles are drawn from ``gallery_tiles.TileInfo`` values.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
 from PySide6.QtCore import QMimeData, QSize, Qt, Signal
-from PySide6.QtGui import QPixmap
+from PySide6.QtGui import QFont, QFontMetrics, QPixmap
 from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QMenu, QToolButton,
                                QVBoxLayout, QWidget)
 
-from mvstudio.engine.edits import restore_generated_still
+from mvstudio.engine.edits import restore_generated_reference, restore_generated_still
 from mvstudio.engine.generation.photos import PHOTO_EXTENSIONS
 from mvstudio.engine.model import ClipScript, Project
-from mvstudio.engine.timebase import timecode
+from mvstudio.engine.references import References
 from mvstudio.ui.panels.fitting import FlowLayout, dim_label, vertical_scroll
+from mvstudio.ui.panels.gallery_tiles import TileInfo, clip_tiles, reference_tiles
 from mvstudio.ui.thumbnails import ThumbnailCache
 from mvstudio.ui.timeline import theme
 
@@ -37,8 +38,10 @@ PICTURE_FILTER = (f"Pictures ({' '.join('*' + e for e in sorted(PHOTO_EXTENSIONS
                   "All files (*)")
 HINT = ("Each clip animates its still. Drop a picture of yours on a tile to use it instead; "
         "right-click a tile to regenerate it or choose a picture.")
-REFERENCES_HINT = ("Scene and character reference images will appear here once cloud models "
-                   "make them.")
+REFERENCES_HINT = ("Each scene and character gets a reference picture that its clips' stills "
+                   "are made from. Drop a picture of yours on one to use it instead.")
+NO_REFERENCES = ("No references: the image model in use takes none (choose flux-kontext and a "
+                 "Replicate key to make them).")
 
 PickPicture = Callable[[QWidget], Optional[Path]]
 
@@ -55,30 +58,6 @@ def dropped_picture(mime: QMimeData) -> Optional[Path]:
         if url.isLocalFile() and path.suffix.lower() in PHOTO_EXTENSIONS:
             return path
     return None
-
-
-@dataclass(frozen=True)
-class TileInfo:
-    key: str  # the owner: a clip id (later also scene and character ids)
-    number: int
-    title: str
-    media: str  # the picture shown ("": none yet)
-    state: str  # "fresh" | "stale" | "missing"
-    yours: bool = False
-
-
-def clip_tiles(project: Project, image_hash: Callable[[ClipScript], str]) -> list[TileInfo]:
-    """A tile per clip: its fresh still, else the user's picture as given, else the latest still
-    made (stale), else none (missing)."""
-    tiles = []
-    for number, clip in enumerate(project.plan.clips, 1):
-        fresh = project.fresh_asset(clip.id, "image", image_hash(clip))
-        latest = project.latest_asset(clip.id, "image")
-        media = fresh.media if fresh else clip.image_path or (latest.media if latest else "")
-        state = "fresh" if fresh else "stale" if media else "missing"
-        title = f"{number} · {timecode(clip.start_frame, project.fps)}"
-        tiles.append(TileInfo(clip.id, number, title, media, state, bool(clip.image_path)))
-    return tiles
 
 
 class StillTile(QFrame):
@@ -120,12 +99,19 @@ class StillTile(QFrame):
 
     def show_info(self, info: TileInfo, pixmap: Optional[QPixmap]) -> None:
         self.info = info
-        self.title.setText(f"<b>{info.title}</b>")
+        clip = info.kind == "clip"
+        title = info.title if clip else f"{info.kind.capitalize()} · {info.title}"
+        bold = QFont(self.title.font())
+        bold.setBold(True)
+        title = QFontMetrics(bold).elidedText(title, Qt.ElideRight, IMAGE_SIZE.width() - 28)
+        self.title.setText(f"<b>{title}</b>")
         self.state.setText(f"<span style='color:{STATE_COLOURS[info.state].name()}'>●</span> "
                            f"{info.state}")
         self.badge.setVisible(info.yours)
         self.setToolTip(f"Clip {info.number}: click to select it; drop a picture here to use it "
-                        "as this clip's still")
+                        "as this clip's still" if clip else
+                        f"The reference of {info.kind} '{info.title}': drop a picture here to "
+                        "use it instead")
         self.set_pixmap(pixmap)
 
     def set_pixmap(self, pixmap: Optional[QPixmap]) -> None:
@@ -134,7 +120,8 @@ class StillTile(QFrame):
             return  # a refresh with the same picture: nothing to scale again
         self._pixmap_key = key
         if pixmap is None:
-            self.image.setText("no still yet" if not self.info.media else "loading…")
+            self.image.setText("loading…" if self.info.media else "no still yet"
+                               if self.info.kind == "clip" else "not made yet")
             return
         self.image.setPixmap(pixmap.scaled(IMAGE_SIZE, Qt.KeepAspectRatio, Qt.SmoothTransformation))
 
@@ -150,21 +137,28 @@ class StillTile(QFrame):
 
     def menu(self) -> QMenu:
         """Regenerate, Replace…, Use generated (only for the user's picture)."""
-        key, number = self.info.key, self.info.number
+        key, gallery = self.info.key, self.gallery
         menu = QMenu(self)
-        menu.addAction(f"Regenerate clip {number} (new seed: remakes its still and video)",
-                       lambda: self.gallery.regenerate_requested.emit(key))
-        menu.addAction("Replace with a picture of yours…", lambda: self.gallery.replace(key))
-        restore = menu.addAction("Use the generated still",
-                                 lambda: self.gallery.edit_requested.emit(
-                                     lambda p: restore_generated_still(p, key)))
-        restore.setEnabled(self.info.yours)
+        if self.info.kind == "clip":
+            regenerate = (f"Regenerate clip {self.info.number} (new seed: remakes its still and "
+                          "video)", gallery.regenerate_requested)
+            restore = ("Use the generated still", restore_generated_still)
+        else:
+            regenerate = ("Regenerate this reference (new seed: remakes it and the stills made "
+                          "from it)", gallery.reference_regenerate_requested)
+            restore = ("Use the generated reference", restore_generated_reference)
+        again = menu.addAction(regenerate[0], lambda: regenerate[1].emit(key))
+        again.setEnabled(self.info.kind == "clip" or not self.info.yours)
+        menu.addAction("Replace with a picture of yours…", lambda: gallery.replace(key))
+        back = menu.addAction(restore[0], lambda: gallery.edit_requested.emit(
+            lambda p: restore[1](p, key)))
+        back.setEnabled(self.info.yours)
         return menu
 
     # ------------------------------------------------------------------ mouse and drops
 
     def mousePressEvent(self, event) -> None:  # noqa: N802 - Qt override
-        if event.button() == Qt.LeftButton:
+        if event.button() == Qt.LeftButton and self.info.kind == "clip":
             self.gallery.clip_clicked.emit(self.info.key)
         super().mousePressEvent(event)
 
@@ -184,7 +178,7 @@ class StillTile(QFrame):
         picture = dropped_picture(event.mimeData())
         if picture is not None:
             event.acceptProposedAction()
-            self.gallery.replace_requested.emit(self.info.key, str(picture))
+            self.gallery.picture_chosen(self.info, picture)
 
     def _hover(self, on: bool) -> None:
         self._hovered = on
@@ -192,78 +186,108 @@ class StillTile(QFrame):
 
 
 class StillsGallery(QWidget):
-    """The tiles of the clips' stills; refreshed only while it is on screen."""
+    """The tiles of the references and the clips' stills; refreshed only while on screen."""
 
     clip_clicked = Signal(str)
     regenerate_requested = Signal(str)
     replace_requested = Signal(str, str)  # clip id, path of the user's picture
+    reference_regenerate_requested = Signal(str)  # scene or character id
+    reference_replace_requested = Signal(str, str)  # scene or character id, picture path
     edit_requested = Signal(object)  # builder: Callable[[Project], Edit]
 
     def __init__(self, parent=None, pick_picture: PickPicture = pick_picture_dialog):
         super().__init__(parent)
         self.pick_picture = pick_picture
         self.tiles: dict[str, StillTile] = {}
-        self._source: Optional[tuple[Project, Callable[[str], Path], Callable]] = None
+        self.reference_tiles: dict[str, StillTile] = {}
+        self._source: Optional[tuple[Project, Callable[[str], Path], Callable,
+                                     Optional[References]]] = None
         self._selected: Optional[str] = None
         self._outdated = False
         self._thumbs = ThumbnailCache(self)
         self._thumbs.ready.connect(self._thumbnail_ready)
         self.empty = dim_label("No stills yet: run Generate (Ctrl+3) to make one per clip.")
-        self.flow = FlowLayout(spacing=6)
+        self.no_references = dim_label(NO_REFERENCES)
+        self.references_hint = dim_label(REFERENCES_HINT)
+        self.flow, self.reference_flow = FlowLayout(spacing=6), FlowLayout(spacing=6)
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(6, 6, 6, 6)
-        layout.addWidget(dim_label(HINT))
-        layout.addWidget(self.empty)
-        layout.addLayout(self.flow)
-        layout.addWidget(dim_label(REFERENCES_HINT))
+        for part in (QLabel("<b>References</b>"), self.references_hint, self.no_references,
+                     self.reference_flow, QLabel("<b>Clip stills</b>"), dim_label(HINT),
+                     self.empty, self.flow):
+            (layout.addLayout if isinstance(part, FlowLayout) else layout.addWidget)(part)
         layout.addStretch(1)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(vertical_scroll(body))
 
     def show_stills(self, project: Optional[Project], media_path: Callable[[str], Path] = None,
-                    image_hash: Callable[[ClipScript], str] = None) -> None:
+                    image_hash: Callable[[ClipScript], str] = None,
+                    references: Optional[References] = None) -> None:
         """Show ``project``'s stills (``media_path`` finds a media file, ``image_hash`` tells a
-        fresh still), now if the gallery is on screen, else when it is shown."""
+        fresh still) and the ``references`` (when the image model makes them), now if the
+        gallery is on screen, else when it is shown."""
         if self._source is None or project is not self._source[0]:
             self._thumbs.clear()
         has_plan = project is not None and project.plan is not None
-        self._source = (project, media_path, image_hash) if has_plan else None
+        self._source = (project, media_path, image_hash, references) if has_plan else None
         self._outdated = True
         if self.isVisible():
             self.refresh()
 
     def refresh(self) -> None:
         self._outdated = False
-        tiles = clip_tiles(self._source[0], self._source[2]) if self._source else []
-        if [t.key for t in tiles] != list(self.tiles):
-            for tile in self.tiles.values():
-                self.flow.removeWidget(tile)
-                tile.deleteLater()
-            self.tiles = {t.key: StillTile(self, t) for t in tiles}
-            for tile in self.tiles.values():
-                self.flow.addWidget(tile)
-                tile.set_selected(tile.info.key == self._selected)
-        for info in tiles:
-            self.tiles[info.key].show_info(info, self._thumbnail(info))
+        source = self._source
+        tiles = clip_tiles(source[0], source[2]) if source else []
+        wanted = bool(source and source[3] and source[3].wanted)
+        references = reference_tiles(source[0], source[3]) if wanted else []
+        self.tiles = self._fill(self.flow, self.tiles, tiles)
+        self.reference_tiles = self._fill(self.reference_flow, self.reference_tiles, references)
         self.empty.setVisible(not any(t.media for t in tiles))
+        self.no_references.setVisible(not wanted)
+        self.references_hint.setVisible(wanted)
+
+    def _fill(self, flow: FlowLayout, shown: dict[str, StillTile],
+              infos: list[TileInfo]) -> dict[str, StillTile]:
+        """The tiles of ``infos`` in ``flow``, reusing ``shown`` when the same owners."""
+        if [t.key for t in infos] != list(shown):
+            for tile in shown.values():
+                flow.removeWidget(tile)
+                tile.deleteLater()
+            shown = {t.key: StillTile(self, t) for t in infos}
+            for tile in shown.values():
+                flow.addWidget(tile)
+                tile.set_selected(tile.info.key == self._selected)
+        for info in infos:
+            shown[info.key].show_info(info, self._thumbnail(info))
+        return shown
 
     def set_selected(self, clip_id: Optional[str]) -> None:
         self._selected = clip_id
         for key, tile in self.tiles.items():
             tile.set_selected(key == clip_id)
 
-    def replace(self, clip_id: str) -> None:
-        """Ask for a picture (file dialog) and request it as ``clip_id``'s still."""
+    def replace(self, key: str) -> None:
+        """Ask for a picture (file dialog) for the tile ``key`` (a clip's still or a reference)."""
         picture = self.pick_picture(self)
-        if picture is not None:
-            self.replace_requested.emit(clip_id, str(picture))
+        tile = self._tile(key)
+        if picture is not None and tile is not None:
+            self.picture_chosen(tile.info, picture)
+
+    def picture_chosen(self, info: TileInfo, picture: Path) -> None:
+        """Request the user's ``picture`` for the tile ``info`` (dropped or chosen)."""
+        signal = self.replace_requested if info.kind == "clip" else \
+            self.reference_replace_requested
+        signal.emit(info.key, str(picture))
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
         if self._outdated:
             self.refresh()
+
+    def _tile(self, key: str) -> Optional[StillTile]:
+        return self.tiles.get(key) or self.reference_tiles.get(key)
 
     def _thumbnail(self, info: TileInfo) -> Optional[QPixmap]:
         if not info.media:
@@ -272,6 +296,6 @@ class StillsGallery(QWidget):
         return self._thumbs.get(info.key, info.media, lambda: media_path(info.media))
 
     def _thumbnail_ready(self, key: str) -> None:
-        tile = self.tiles.get(key)
+        tile = self._tile(key)
         if tile is not None and self._source is not None:
             tile.set_pixmap(self._thumbnail(tile.info))

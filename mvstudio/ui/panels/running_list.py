@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QVBoxLayout
 from mvstudio.ui.panels.failure_list import RowList
 
 RunningRow = tuple[str, int, str, str, str]  # clip id, clip number, stage, model, prediction id
-WHAT = {"images": "still", "clips": "video"}
+WHAT = {"references": "reference", "images": "still", "clips": "video"}
 
 
 class RunningList(RowList):

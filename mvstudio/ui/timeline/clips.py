@@ -1,6 +1,7 @@
 """The clip lane: a block per clip (thumbnail, state colour, a failed clip hatched with a red edge,
-selection), transition markers at the cuts, click to select, drag a cut to move it (snapped
-preview, one drop signal on release), right-click a cut or its marker for its transition's menu.
+selection), transition markers at the cuts (a red bar where the last render's sync audit found the
+cut off), click to select, drag a cut to move it (snapped preview, one drop signal on release),
+right-click a cut or its marker for its transition's menu.
 
 The lane never changes the plan: a drag only sets ``data.preview`` and reports frames, the menu
 only reports the transition chosen.
@@ -107,6 +108,9 @@ class ClipLane(Lane):
             reach = (t.duration_frames / fps if t else 0.0) + MARKER_MIN_PX / px.scale  # marker width
             if (t is not None or (a and b)) and start - reach <= frame / fps <= end + reach:
                 self._marker(painter, px.x(frame / fps), box, t, px.scale / fps)
+        for seconds in self.data.sync_problems:
+            if start - 1 <= seconds <= end + 1:
+                self._sync_marker(painter, px.x(seconds), box)
         if self.data.preview is not None:
             self._preview_label(painter, px, box)
 
@@ -178,6 +182,15 @@ class ClipLane(Lane):
         painter.setPen(QPen(theme.DOWNBEAT, 1))
         painter.setBrush(theme.translucent(theme.BACKGROUND, 170))
         painter.drawPolygon(QPolygonF([QPointF(cx, cy) for cx, cy in corners]))
+
+    @staticmethod
+    def _sync_marker(painter: QPainter, x: float, box: QRectF) -> None:
+        """A cut the render's sync audit found off: a red bar with a downward triangle on top."""
+        painter.fillRect(QRectF(x - 1.5, box.top(), 3, box.height()), theme.SYNC_OFF)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(theme.SYNC_OFF)
+        painter.drawPolygon(QPolygonF([QPointF(x - 6, box.top()), QPointF(x + 6, box.top()),
+                                       QPointF(x, box.top() + 9)]))
 
     def _preview_label(self, painter: QPainter, px: PixelMap, box: QRectF) -> None:
         _, frame = self.data.preview

@@ -89,6 +89,7 @@ class TimelineData:
     ruler_mode: str = "time"  # "time" | "bars"
     preview: Optional[tuple[int, int]] = None  # (cut index, frame) while a cut is dragged
     snap_enabled: set[str] = field(default_factory=lambda: set(SNAP_KINDS))
+    sync_problems: tuple[float, ...] = ()  # seconds of cuts the last render's audit found off
 
     @property
     def analysis(self) -> Optional[Analysis]:
@@ -140,4 +141,5 @@ def signatures(data: TimelineData) -> dict[str, tuple]:
             "sections": sections, "waveform": (id(data.envelope),),
             "beats": (beats, tuple(a.confidence_curve) if a else ()),
             "energy": (beats, tuple(a.beat_energy) if a else ()), "lyrics": lyrics,
-            "clips": (clips, tuple(sorted(data.clip_states.items())), data.selected, data.preview)}
+            "clips": (clips, tuple(sorted(data.clip_states.items())), data.selected, data.preview,
+                      data.sync_problems)}

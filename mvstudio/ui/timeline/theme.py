@@ -13,6 +13,7 @@ TEXT = QColor("#d5d8dd")
 TEXT_DIM = QColor("#8b9098")
 ACCENT = QColor("#4da3ff")
 PLAYHEAD = QColor("#ff4d4d")
+SYNC_OFF = QColor("#ff2d55")  # a cut the sync audit found off by more than a frame
 WAVE = QColor("#4fc1a6")
 BEAT = QColor("#6c7280")
 DOWNBEAT = QColor("#e3e6ea")

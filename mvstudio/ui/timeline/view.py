@@ -159,6 +159,7 @@ class TimelineView(QWidget):
         self._fingerprints = {}
         if not same:
             self._data.clip_states, self._data.selected = {}, None
+            self._data.sync_problems = ()
         self.refresh()
         if not same:
             self.zoom_to(0.0, self._length())
@@ -187,6 +188,11 @@ class TimelineView(QWidget):
         old = self._data.clip_states
         self.lanes["clips"].forget_thumbnails({k for k in set(old) | set(states) if old.get(k) != states.get(k)})
         self._data.clip_states = dict(states)
+        self.refresh()
+
+    def show_sync_problems(self, seconds) -> None:
+        """Mark cuts (song seconds) that the render's sync audit found off; () clears them."""
+        self._data.sync_problems = tuple(seconds)
         self.refresh()
 
     def set_playhead(self, frame: int) -> None:

@@ -1,0 +1,170 @@
+"""Composition speed: MV Studio's one-pass render against the encode floor and MoviePy.
+
+Builds ``--clips`` clips of ``--clip-seconds`` at 1024x576 24 fps (moving gradients with
+temporal noise, not flat colour) and a ``--song``-second song (setup, not timed), then times:
+(b) our composition with crossfades on every cut to 1920x1080 at 30 fps (``render.compose``,
+without its sync audit, which is timed and printed apart); (a) the encode floor: a plain decode
+and re-encode of (b)'s own output with the same codec, preset and video bitrate; (c) MoviePy
+doing the same composition, when it is installed.  Targets: b/a <= 1.15 and b/c <= 0.3.  The
+cases are the 30 s song with 6 clips and a 3-minute song with 36 clips (``--cases``).  Exit
+status 1 when a target is missed.
+
+Run: ``python benchmarks/compose_speed.py [--cases 30:6,180:36] [--preset veryfast]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from mvstudio.engine.render.audit import audit_render  # noqa: E402
+from mvstudio.engine.render.commands import Cut, Segment  # noqa: E402
+from mvstudio.engine.render.compose import render  # noqa: E402
+from mvstudio.engine.render.ffmpeg import ffmpeg_exe  # noqa: E402
+
+FPS, XFADE_FRAMES = 30, 15
+SIZE = (1920, 1080)  # the output; ``--size`` changes it (the fast test renders small)
+TARGET_FLOOR, TARGET_MOVIEPY = 1.15, 0.3
+
+
+def _ffmpeg(*args: str) -> None:
+    subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args],
+                   check=True)
+
+
+def make_media(folder: Path, clips: int, clip_seconds: float, song_seconds: float,
+               source: tuple[int, int]) -> tuple[list[Path], Path]:
+    """``clips`` moving-gradient clips with noise at 24 fps, and a song (a chord with noise)."""
+    paths = []
+    for i in range(clips):
+        path = folder / f"clip{i:02d}.mp4"
+        _ffmpeg("-f", "lavfi", "-i", f"gradients=s={source[0]}x{source[1]}:r=24:speed=0.03:"
+                f"seed={i + 1}:d={clip_seconds},noise=alls=5:allf=t", "-c:v", "libx264",
+                "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p", str(path))
+        paths.append(path)
+    song = folder / "song.wav"
+    _ffmpeg("-f", "lavfi", "-i", f"sine=f=220:d={song_seconds}", "-f", "lavfi", "-i",
+            f"anoisesrc=a=0.05:d={song_seconds}", "-filter_complex", "amix=inputs=2", str(song))
+    return paths, song
+
+
+def timeline(clips: list[Path], song_seconds: float) -> tuple[list[Segment], list[Cut], int]:
+    """Equal slots over the song, a crossfade at every cut."""
+    total = round(song_seconds * FPS)
+    edges = [round(i * total / len(clips)) for i in range(len(clips) + 1)]
+    segments = [Segment(c, a, b) for c, a, b in zip(clips, edges, edges[1:])]
+    return segments, [Cut(f, "crossfade", XFADE_FRAMES) for f in edges[1:-1]], total
+
+
+def timed(work) -> float:
+    began = time.perf_counter()
+    work()
+    return time.perf_counter() - began
+
+
+def ours(clips, song, out: Path, song_seconds: float, preset: str) -> tuple[float, float]:
+    """(b) seconds without the audit, and the audit's seconds."""
+    segments, cuts, total = timeline(clips, song_seconds)
+    whole = timed(lambda: render(segments, cuts, song, out, total_frames=total, fps=FPS,
+                                 width=SIZE[0], height=SIZE[1], preset=preset))
+    audit = timed(lambda: audit_render(out, cuts, fps=FPS, video_duration=0.0,
+                                       audio_duration=None))
+    return whole - audit, audit
+
+
+def video_kbps(path: Path, song_seconds: float) -> int:
+    """Mean video bitrate of ``path`` (its size less the 192 kbit/s of audio)."""
+    return max(100, round(path.stat().st_size * 8 / 1000 / song_seconds) - 192)
+
+
+def floor(composed: Path, out: Path, preset: str, kbps: int) -> float:
+    """(a) decode and re-encode ``composed`` with its codec, preset and video bitrate."""
+    return timed(lambda: _ffmpeg("-i", str(composed), "-c:v", "libx264", "-preset", preset,
+                                 "-b:v", f"{kbps}k", "-pix_fmt", "yuv420p", "-c:a", "aac",
+                                 "-b:a", "192k", str(out)))
+
+
+def moviepy_time(clips, song, out: Path, song_seconds: float, preset: str,
+                 bitrate: str) -> float | None:
+    """(c) the same composition with MoviePy 2 (None when it is not installed)."""
+    try:
+        from moviepy import AudioFileClip, CompositeVideoClip, VideoFileClip, vfx
+    except ImportError:
+        return None
+    segments, cuts, total = timeline(clips, song_seconds)
+    lead = {c.at_frame: c.lead for c in cuts}
+
+    def work() -> None:
+        layers = []
+        for k, seg in enumerate(segments):
+            start = (seg.start_frame - lead.get(seg.start_frame, 0)) / FPS
+            length = (seg.end_frame + XFADE_FRAMES // 2) / FPS - start
+            source = VideoFileClip(str(seg.source))
+            clip = source.subclipped(0, min(length, source.duration))
+            clip = clip.resized(SIZE).with_start(start)
+            if k:
+                clip = clip.with_effects([vfx.CrossFadeIn(XFADE_FRAMES / FPS)])
+            layers.append(clip)
+        video = CompositeVideoClip(layers, size=SIZE).with_duration(total / FPS)
+        video.with_audio(AudioFileClip(str(song))).write_videofile(
+            str(out), fps=FPS, codec="libx264", preset=preset, bitrate=bitrate,
+            audio_codec="aac", audio_bitrate="192k", threads=2, logger=None)
+    return timed(work)
+
+
+def run_case(folder: Path, song_seconds: float, clips: int, clip_seconds: float,
+             source: tuple[int, int], preset: str, use_moviepy: bool) -> bool:
+    media, song = make_media(folder, clips, clip_seconds, song_seconds, source)
+    composed = folder / "ours.mp4"
+    b, audit = ours(media, song, composed, song_seconds, preset)
+    kbps = video_kbps(composed, song_seconds)
+    a = floor(composed, folder / "floor.mp4", preset, kbps)
+    c = moviepy_time(media, song, folder / "moviepy.mp4", song_seconds, preset,
+                     f"{kbps}k") if use_moviepy else None
+    print(f"case: {song_seconds:g} s song, {clips} clips of {clip_seconds:g} s "
+          f"{source[0]}x{source[1]}@24 -> {SIZE[0]}x{SIZE[1]}@{FPS}, preset {preset}")
+    print(f"  (b) composition: {b:.2f} s  (sync audit {audit:.2f} s, not included)")
+    print(f"  (a) encode floor: {a:.2f} s")
+    ok = b / a <= TARGET_FLOOR
+    print(f"  b/a = {b / a:.2f}  (target <= {TARGET_FLOOR})  {'OK' if ok else 'MISSED'}")
+    if c is None:
+        print("  (c) skipped: moviepy not installed" if use_moviepy else "  (c) skipped")
+        return ok
+    print(f"  (c) MoviePy: {c:.2f} s")
+    print(f"  b/c = {b / c:.2f}  (target <= {TARGET_MOVIEPY})  "
+          f"{'OK' if b / c <= TARGET_MOVIEPY else 'MISSED'}")
+    return ok and b / c <= TARGET_MOVIEPY
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", default="30:6,180:36", help="song seconds:clips, comma separated")
+    parser.add_argument("--clip-seconds", type=float, default=5.5)
+    parser.add_argument("--source", default="1024x576", help="clip size WxH")
+    parser.add_argument("--size", default="1920x1080", help="output size WxH")
+    parser.add_argument("--preset", default="veryfast")
+    parser.add_argument("--no-moviepy", action="store_true", help="skip (c)")
+    args = parser.parse_args(argv)
+    sys.stdout.reconfigure(line_buffering=True)  # each case's lines as soon as it is timed
+    source = tuple(int(v) for v in args.source.split("x"))
+    global SIZE
+    SIZE = tuple(int(v) for v in args.size.split("x"))
+    ok = True
+    for case in args.cases.split(","):
+        seconds, clips = case.split(":")
+        with tempfile.TemporaryDirectory(prefix="compose-bench-") as tmp:
+            ok &= run_case(Path(tmp), float(seconds), int(clips), args.clip_seconds, source,
+                           args.preset, not args.no_moviepy)
+    print("OK" if ok else "MISSED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
