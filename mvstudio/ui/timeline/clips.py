@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Callable, Optional
 
-from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QFontMetrics, QPainter, QPen, QPixmap, QPolygonF
 from PySide6.QtWidgets import QMenu
 
@@ -19,7 +19,7 @@ from mvstudio.engine.model import ClipScript, Transition
 from mvstudio.engine.snapping import SnapGrid, Snapper
 from mvstudio.engine.timebase import timecode, to_frame
 from mvstudio.ui.timeline import theme
-from mvstudio.ui.timeline.lane import Lane, PixelMap, sticky
+from mvstudio.ui.timeline.lane import Lane, PixelMap, drag_marker, sticky
 from mvstudio.ui.transitions import cut_frame, transition_menu
 
 ThumbnailSource = Callable[[str], Optional[QPixmap]]
@@ -195,15 +195,8 @@ class ClipLane(Lane):
     def _preview_label(self, painter: QPainter, px: PixelMap, box: QRectF) -> None:
         _, frame = self.data.preview
         x = px.x(frame / self.data.fps)
-        painter.setPen(QPen(theme.ACCENT, 2))
-        painter.drawLine(QLineF(x, box.top(), x, box.bottom()))
-        text = timecode(frame, self.data.fps)
-        metrics = QFontMetrics(painter.font())
-        tag = QRectF(x + 4, box.bottom() - metrics.height() - 4, metrics.horizontalAdvance(text) + 8,
-                     metrics.height() + 2)
-        painter.fillRect(tag, theme.ACCENT)
-        painter.setPen(theme.BACKGROUND)
-        painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, text)
+        drag_marker(painter, x, box, timecode(frame, self.data.fps), lambda width, metrics: QRectF(
+            x + 4, box.bottom() - metrics.height() - 4, width, metrics.height() + 2))
 
     # ------------------------------------------------------------------ mouse (pyqtgraph hooks)
 

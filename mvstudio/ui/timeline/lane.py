@@ -8,13 +8,15 @@ a repaint proportional to the screen, not to the song (a playhead move repaints 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF
-from PySide6.QtGui import QPainter
+from PySide6.QtCore import QLineF, QRectF, Qt
+from PySide6.QtGui import QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
+from mvstudio.ui.timeline import theme
 from mvstudio.ui.timeline.state import TimelineData
 
 TEXT_MARGIN_PX = 240  # labels that start this far left of the exposed strip may still reach into it
@@ -35,6 +37,19 @@ class PixelMap:
 
     def seconds(self, x: float) -> float:
         return (x - self.offset) / self.scale
+
+
+def drag_marker(painter: QPainter, x: float, box: QRectF, text: str,
+                place: Callable[[float, QFontMetrics], QRectF]) -> None:
+    """Where a drag will drop: a line through ``box`` at ``x`` and a ``text`` tag at the rect
+    ``place(tag width, font metrics)`` gives."""
+    painter.setPen(QPen(theme.ACCENT, 2))
+    painter.drawLine(QLineF(x, box.top(), x, box.bottom()))
+    metrics = QFontMetrics(painter.font())
+    tag = place(metrics.horizontalAdvance(text) + 8, metrics)
+    painter.fillRect(tag, theme.ACCENT)
+    painter.setPen(theme.BACKGROUND)
+    painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, text)
 
 
 def sticky(rect: QRectF, box: QRectF) -> QRectF:

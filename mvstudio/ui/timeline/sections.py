@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from typing import Optional
 
-from PySide6.QtCore import QLineF, QPoint, QRectF, Qt, Signal
-from PySide6.QtGui import QFontMetrics, QPainter, QPen
+from PySide6.QtCore import QPoint, QRectF, Qt, Signal
+from PySide6.QtGui import QPainter
 
 from mvstudio.engine.edits import EditError, preview_section_boundary
 from mvstudio.engine.snapping import SnapGrid, Snapper
 from mvstudio.engine.timebase import timecode, to_frame
-from mvstudio.ui.timeline import theme
-from mvstudio.ui.timeline.lane import PixelMap
+from mvstudio.ui.timeline.lane import PixelMap, drag_marker
 from mvstudio.ui.timeline.lanes import SectionLane
 
 HIT_PX = 6  # how close to a boundary the mouse must be to grab it
@@ -53,15 +52,13 @@ class SectionEditLane(SectionLane):
         if self.preview is None:
             return
         x = px.x(self.preview[1])
-        text = timecode(to_frame(self.preview[1], self.data.fps), self.data.fps)
-        painter.setPen(QPen(theme.ACCENT, 2))
-        painter.drawLine(QLineF(x, box.top(), x, box.bottom()))
-        width = QFontMetrics(painter.font()).horizontalAdvance(text) + 8
-        left = x - 4 - width if x - 4 - width >= box.left() else x + 4  # the next label stays seen
-        tag = QRectF(left, box.top() + 2, width, box.height() - 4)
-        painter.fillRect(tag, theme.ACCENT)
-        painter.setPen(theme.BACKGROUND)
-        painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, text)
+
+        def left_of_line(width: float, _metrics) -> QRectF:  # the next section's label stays seen
+            left = x - 4 - width if x - 4 - width >= box.left() else x + 4
+            return QRectF(left, box.top() + 2, width, box.height() - 4)
+
+        drag_marker(painter, x, box, timecode(to_frame(self.preview[1], self.data.fps),
+                                              self.data.fps), left_of_line)
 
     # ------------------------------------------------------------------ mouse (pyqtgraph hooks)
 
