@@ -44,7 +44,7 @@ class CloudActions(QObject):
                                             key=lambda item: number.get(item[0], 0))])
         if document is None:
             return
-        self.ledger.show_ledger(ledger.rows(document.store.db), load_settings().budget_cap_usd,
+        self.ledger.show_ledger(ledger.rows(document.store.db), runner.settings.budget_cap_usd,
                                 lambda owner: f"clip {number[owner]}" if owner in number
                                 else owner)
         if runner.running:

@@ -17,7 +17,6 @@ from qasync import asyncSlot
 
 from mvstudio.engine.errors import MVError
 from mvstudio.engine.generation.budget import model_name
-from mvstudio.engine.settings import load_settings
 from mvstudio.engine.store.ledger import spent_total
 from mvstudio.engine.store.project_file import project_folder_for
 from mvstudio.ui.analysis_actions import AnalysisActions
@@ -591,7 +590,7 @@ class MainWindow(QMainWindow):
     def refresh_views(self) -> None:
         if self.document is not None:
             self.run_panel.show_cost(spent_total(self.document.store.db),
-                                     load_settings().budget_cap_usd)
+                                     self.runner.settings.budget_cap_usd)
         states = self.clip_states()
         self.studio.refresh(states)
         self.plan_panel.show_project(self.document.project if self.document else None)

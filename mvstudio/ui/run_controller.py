@@ -20,6 +20,7 @@ from mvstudio.engine.events import CancelToken
 from mvstudio.engine.generation.photos import list_photos, readable_photos
 from mvstudio.engine.pipeline import Pipeline, Providers, offline_providers
 from mvstudio.engine.providers import pipeline_options, providers_for
+from mvstudio.engine.settings import load_settings
 from mvstudio.engine.render.options import RenderOptions
 from mvstudio.engine.run_estimate import RunEstimate, estimate_run
 from mvstudio.engine.store import ledger
@@ -49,6 +50,7 @@ class RunController(QObject):
         self.in_progress: set[str] = set()  # clips whose still or video is being made
         self.predictions: dict[str, tuple[str, str, str]] = {}  # clip id -> stage, model, id
         self.provider_problem = ""  # why the chosen providers cannot be built (Generate says it)
+        self.settings = load_settings()  # read once: views refresh often; reloaded on a change
         bridge.item_started.connect(lambda _stage, item: self._track(item, started=True))
         bridge.item_finished.connect(lambda _stage, item: self._track(item))
         bridge.item_failed.connect(lambda _stage, item, why: self._track(item, failure=why))
@@ -77,7 +79,9 @@ class RunController(QObject):
         return "failed" if clip_id in self.failures else "stale"
 
     def settings_changed(self) -> None:
-        """The user's settings changed (keys, planner model): build the providers anew."""
+        """The user's settings changed (keys, models, budget): read them and build the providers
+        anew."""
+        self.settings = load_settings()
         self._providers = None
 
     def use_providers(self, make: Callable[[Optional[list[Path]]], Providers]) -> None:
@@ -93,7 +97,7 @@ class RunController(QObject):
             images = key[0]
             photos = readable_photos(list_photos(images))[0] if images else None
             make = self._make_providers or (
-                lambda found: providers_for(found, project_settings=settings))
+                lambda found: providers_for(found, self.settings, project_settings=settings))
             try:
                 made, self.provider_problem = make(photos), ""
             except MVError as exc:  # e.g. a broken models.json: the views still work offline
@@ -142,7 +146,8 @@ class RunController(QObject):
     def pipeline(self, cancel: Optional[CancelToken] = None) -> Pipeline:
         document = self.document
         providers = self.providers()
-        options = pipeline_options(providers, seed=int(document.project.settings.get("seed", 0)),
+        options = pipeline_options(providers, self.settings,
+                                   seed=int(document.project.settings.get("seed", 0)),
                                    transcriber=keyed_transcriber)
         return Pipeline(document.store, document.project, providers, sink=self.bridge,
                         cancel=cancel, save_document=False,

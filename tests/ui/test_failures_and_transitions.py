@@ -206,6 +206,7 @@ def test_the_run_panel_shows_what_the_project_spent_against_the_budget(window, s
     from mvstudio.engine.store.ledger import record_spend
 
     save_settings(Settings(budget_cap_usd=12.5))
+    window.runner.settings_changed()  # as the Settings dialog does when it saves
     document = window.new_project_for_song(song, tmp_path / "spend.mvstudio")
     window.refresh_views()
     assert window.run_panel.cost_label.text() == "Cost: $0.00 of $12.50 budget"
