@@ -4,8 +4,8 @@
 shared out over the template's scenes in order, in proportion to their weights (every scene gets a
 clip while there are enough; with fewer clips than scenes, scenes are thinned evenly, first and
 last kept).  Each clip shows its scene's shot with its camera words and its offline ``move``; each
-plan scene carries its music prompt.  ``TemplatePlanner`` is the pipeline's planner for a project
-in photo mode with a template.
+plan scene carries its music prompt.  ``template_planner`` gives the pipeline's planner for a
+project in photo mode with a template.
 
 ``template_score``: the scenes, durations (whole bars, same weights) and energy levels from which
 a ``SoundtrackGenerator`` plays a soundtrack for a template video that has no song.
@@ -13,13 +13,14 @@ a ``SoundtrackGenerator`` plays a soundtrack for a template video that has no so
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Optional
 
 from mvstudio.engine.generation.synth import whole_bars
 from mvstudio.engine.model import Analysis, Plan, Project, Scene
 from mvstudio.engine.photos.mode import photo_mode
 from mvstudio.engine.photos.templates import SceneTemplate, TemplateScene
-from mvstudio.engine.planning.rules import plan_from_rules, subject_of
+from mvstudio.engine.planning.rules import OfflinePlanner, plan_from_rules, subject_of
 from mvstudio.engine.planning.story import MIN_PART_S, bar_spans, share_out, thin
 
 
@@ -51,23 +52,11 @@ def plan_template(template: SceneTemplate, analysis: Analysis, prompt: str = "",
     return plan
 
 
-class TemplatePlanner:
-    """``Planner`` of a photo video made to a scene template."""
-
-    name = "template"
-
-    def __init__(self, template: SceneTemplate):
-        self.template = template
-
-    async def plan(self, analysis: Analysis, prompt: str, seed: int, **_context) -> Plan:
-        return plan_template(self.template, analysis, prompt, seed)
-
-
-def template_planner(project: Project) -> Optional[TemplatePlanner]:
+def template_planner(project: Project) -> Optional[OfflinePlanner]:
     """The planner of a project in photo mode with a scene template (else None)."""
     mode = photo_mode(project)
     template = mode.scene_template() if mode else None
-    return TemplatePlanner(template) if template else None
+    return OfflinePlanner("template", partial(plan_template, template)) if template else None
 
 
 def template_score(template: SceneTemplate, duration: float,

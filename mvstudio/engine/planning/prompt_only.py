@@ -14,6 +14,7 @@ on that real analysis (so the measured beats drive the cuts).
 from __future__ import annotations
 
 from collections import Counter
+from functools import partial
 from typing import Optional
 
 from mvstudio.engine.analysis.boundaries import clip_boundaries
@@ -21,7 +22,7 @@ from mvstudio.engine.codec import from_dict, to_dict
 from mvstudio.engine.generation.synth import arrangement_for, song_truth
 from mvstudio.engine.hashing import input_hash
 from mvstudio.engine.model import Analysis, ClipBoundary, Mood, Plan, Project, Section
-from mvstudio.engine.planning.rules import director, plan_from_rules, subject_of
+from mvstudio.engine.planning.rules import OfflinePlanner, director, plan_from_rules, subject_of
 from mvstudio.engine.planning.story import Story, compose_story, story_beats, story_scenes
 from mvstudio.engine.timebase import DEFAULT_FPS
 
@@ -102,18 +103,6 @@ def plan_prompt_only(prompt: str, duration_s: float, seed: int = 0, *,
     return analysis, plan_story(story, analysis, prompt, seed)
 
 
-class StoryPlanner:
-    """``Planner`` of a prompt-only project: its story on whatever analysis the song has."""
-
-    name = "story"
-
-    def __init__(self, story: Story):
-        self.story = story
-
-    async def plan(self, analysis: Analysis, prompt: str, seed: int, **_context) -> Plan:
-        return plan_story(self.story, analysis, prompt, seed)
-
-
 def story_settings(story: Story) -> dict:
     """The settings that make a project a prompt-only project of ``story``."""
     return {STORY_SETTING: to_dict(story)}
@@ -124,10 +113,10 @@ def story_of(project: Project) -> Optional[Story]:
     return from_dict(Story, data) if data else None
 
 
-def story_planner(project: Project) -> Optional[StoryPlanner]:
+def story_planner(project: Project) -> Optional[OfflinePlanner]:
     """The planner of a project made from a prompt (None for a project made from a song)."""
     story = story_of(project)
-    return StoryPlanner(story) if story else None
+    return OfflinePlanner("story", partial(plan_story, story)) if story else None
 
 
 def plan_json(analysis: Analysis, plan: Plan) -> dict:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 import re
 from bisect import bisect_left
+from typing import Callable
 
 from mvstudio.engine.hashing import input_hash
 from mvstudio.engine.model import (Analysis, Character, ClipBoundary, ClipScript, Plan, Scene,
@@ -183,3 +184,14 @@ class RulePlanner:
 
     async def plan(self, analysis: Analysis, prompt: str, seed: int, **_context) -> Plan:
         return plan_from_rules(analysis, prompt, seed)
+
+
+class OfflinePlanner:
+    """``Planner`` whose plan is ``make(analysis, prompt, seed)``: an offline director made for one
+    kind of project (a prompt-only story, a photo scene template)."""
+
+    def __init__(self, name: str, make: Callable[[Analysis, str, int], Plan]):
+        self.name, self.make = name, make
+
+    async def plan(self, analysis: Analysis, prompt: str, seed: int, **_context) -> Plan:
+        return self.make(analysis, prompt, seed)
