@@ -6,10 +6,11 @@ these events and the desktop app turns them into Qt signals.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Any, Awaitable, Callable, Optional
 
 from mvstudio.engine.errors import Cancelled
 
@@ -166,3 +167,18 @@ class StageReporter:
     def finish(self, message: str = "") -> None:
         self.sink(Progress(self.stage, 1.0, message, 0.0))
         self.sink(StageFinished(self.stage, time.monotonic() - self.started, message))
+
+
+async def until_cancelled(awaitable: Awaitable[Any], cancel: CancelToken) -> Any:
+    """Await ``awaitable``; a cancel of ``cancel`` (from any thread) stops it with ``Cancelled``."""
+    task = asyncio.ensure_future(awaitable)
+    loop = asyncio.get_running_loop()
+    unregister = cancel.on_cancel(lambda: loop.call_soon_threadsafe(task.cancel))
+    try:
+        return await task
+    except asyncio.CancelledError:
+        if cancel.cancelled:
+            raise Cancelled() from None
+        raise
+    finally:
+        unregister()

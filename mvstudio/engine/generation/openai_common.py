@@ -14,8 +14,8 @@ from typing import Any, Awaitable, Callable, Optional, Sequence
 
 import openai
 
-from mvstudio.engine.errors import Cancelled, ProviderError
-from mvstudio.engine.events import CancelToken
+from mvstudio.engine.errors import ProviderError
+from mvstudio.engine.events import CancelToken, until_cancelled
 from mvstudio.engine.keys import mask
 
 log = logging.getLogger(__name__)
@@ -55,21 +55,6 @@ def describe(exc: Exception, secret: str = "") -> str:
     if secret:
         text = text.replace(secret, mask(secret))
     return " ".join(text.split())
-
-
-async def until_cancelled(awaitable: Awaitable[Any], cancel: CancelToken) -> Any:
-    """Await ``awaitable``; a cancel of ``cancel`` (from any thread) stops it with ``Cancelled``."""
-    task = asyncio.ensure_future(awaitable)
-    loop = asyncio.get_running_loop()
-    unregister = cancel.on_cancel(lambda: loop.call_soon_threadsafe(task.cancel))
-    try:
-        return await task
-    except asyncio.CancelledError:
-        if cancel.cancelled:
-            raise Cancelled() from None
-        raise
-    finally:
-        unregister()
 
 
 async def with_retries(request: Callable[[], Awaitable[Any]], *, what: str, secret: str = "",

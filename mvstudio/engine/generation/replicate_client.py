@@ -45,12 +45,12 @@ from replicate.helpers import FileOutput
 from replicate.prediction import Prediction
 
 from mvstudio.engine.errors import Cancelled, KeyRejected, ProviderError
-from mvstudio.engine.events import CancelToken
+from mvstudio.engine.events import CancelToken, until_cancelled
 from mvstudio.engine.generation.model_registry import (ModelSpec, RegistryError, build_input,
                                                        ceiling, choose_duration, choose_resolution,
                                                        cost, estimate, files_to_send, get_model,
                                                        job_of)
-from mvstudio.engine.generation.openai_common import RETRY_DELAYS, Sleep, until_cancelled
+from mvstudio.engine.generation.openai_common import RETRY_DELAYS, Sleep
 from mvstudio.engine.generation.protocols import Generated
 from mvstudio.engine.keys import mask
 
