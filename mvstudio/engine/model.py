@@ -27,7 +27,7 @@ SECTION_LABELS = ("intro", "verse", "pre-chorus", "chorus", "bridge", "instrumen
 ENERGY_LEVELS = ("low", "medium", "high")
 TRANSITION_KINDS = ("cut", "crossfade", "fade", "fadeblack", "fadewhite", "wipeleft", "slideleft",
                     "circleopen", "dissolve")
-ASSET_KINDS = ("song", "image", "clip", "render")
+ASSET_KINDS = ("song", "image", "clip", "render", "frame")  # frame: a continued shot's start
 
 
 def new_id(prefix: str) -> str:
@@ -224,6 +224,8 @@ class ClipScript:
     image_path: str = ""  # photo mode: the user's own picture for this clip
     last_image_path: str = ""  # photo mode: the picture its video ends on (models that take one)
     move: str = ""  # the offline animator's camera move (render.commands.MOVES; "" = by seed)
+    video_model: str = ""  # registry key of the model that makes its video ("" = the project's)
+    continues: bool = False  # one continuous shot with the clip before: starts on its last frame
     id: str = field(default_factory=lambda: new_id("clip"))
 
     @property

@@ -11,6 +11,7 @@ work (analysis, FFmpeg) runs in threads, and the project document is only touche
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 import time
@@ -23,6 +24,7 @@ from typing import Callable, Optional
 from mvstudio.engine.analysis.analyze import AnalysisSettings, analyze, settings_hash
 from mvstudio.engine.analysis.cache import AnalysisCache, analyze_cached
 from mvstudio.engine.analysis.corrections import apply_corrections, corrections_hash
+from mvstudio.engine.continuity import ContinuedShots, continued_clip
 from mvstudio.engine.errors import (Cancelled, InputError, ItemsFailed, KeyRejected, MVError,
                                     ProviderError)
 from mvstudio.engine.events import (CancelToken, ItemFailed, ItemStarted, Notice,
@@ -52,8 +54,11 @@ from mvstudio.engine.export.subtitles import timed_lines
 from mvstudio.engine.store.ledger import record_spend
 from mvstudio.engine.store.project_file import ProjectFile
 
+log = logging.getLogger(__name__)
+
 STAGES = ("analyse", "plan", "images", "clips", "render")
 CAMERA_MOVES = ("zoom_in", "pan_right", "zoom_out", "pan_left", "push_diagonal", "pan_up")
+CONTINUING_MOVE = "zoom_in"  # starts on the whole frame, so a continued shot does not jump
 ITEM_NOUNS = {"references": "references", "images": "stills", "clips": "clips"}  # what a stage makes, for messages
 OWN_PICTURE = "own-picture/1"  # how a user's picture becomes a still (bump when that changes)
 SUMMARY_REASONS = 3  # failure reasons spelled out in a stage's summary error
@@ -87,8 +92,11 @@ class PipelineOptions:
 
 def camera_move(clip: ClipScript) -> str:
     """The offline animator's move for a clip: the one its script names (a scene template's),
-    else varied along the video, fixed per clip seed."""
-    return clip.move if clip.move in MOVES else CAMERA_MOVES[clip.seed % len(CAMERA_MOVES)]
+    else one that starts on the whole picture for a clip continuing a shot, else varied along
+    the video, fixed per clip seed."""
+    if clip.move in MOVES:
+        return clip.move
+    return CONTINUING_MOVE if clip.continues else CAMERA_MOVES[clip.seed % len(CAMERA_MOVES)]
 
 
 class Pipeline:
@@ -111,11 +119,17 @@ class Pipeline:
         self._beats: Optional[tuple[object, list[int]]] = None  # (analysis, its beat frames)
         self.failures: dict[str, str] = {}  # clip id -> why its still or video failed this run
         self._item_cancels: dict[str, CancelToken] = {}  # clip id -> its item's token, while made
+        self._makers: dict[str, VideoGenerator] = {}  # a clip's own video model -> its maker
 
     @cached_property
     def budget(self) -> Budget:
         """The project's budget cap over its cost ledger (``generation.budget``)."""
         return Budget(self.store.db, self.options.budget_cap_usd)
+
+    @cached_property
+    def shots(self) -> ContinuedShots:
+        """The frames that clips continuing a shot start on (``continuity``)."""
+        return ContinuedShots(self)
 
     @cached_property
     def references(self) -> References:
@@ -278,17 +292,40 @@ class Pipeline:
 
     def clip_request(self, clip: ClipScript) -> Optional[ClipRequest]:
         """The request for ``clip``, or None while its still is missing or stale."""
-        image = self.project.fresh_asset(clip.id, "image", self.image_hash(clip))
+        image = self._first_frame(clip)
         if image is None:
             return None
         frames = self._beat_frames()
         inside = frames[bisect_left(frames, clip.start_frame):bisect_left(frames, clip.end_frame)]
-        beats = tuple(f - clip.start_frame for f in inside)
+        beats = tuple(f - clip.start_frame for f in inside
+                      if f > clip.start_frame or not clip.continues)  # no punch inside a shot
         return ClipRequest(owner=clip.id, prompt=build_prompt(self.project.plan, clip).prompt,
                            image=self.store.media.path(image.media), frames=clip.frames,
                            fps=self.project.fps, width=self.project.width,
                            height=self.project.height, beat_frames=beats, move=camera_move(clip),
                            seed=clip.seed, last_image=self._last_image(clip))
+
+    def _first_frame(self, clip: ClipScript) -> Optional[Asset]:
+        """What the clip's video starts on: its still, or for a clip that continues the one
+        before as one shot, that clip's last shown frame (``continuity``)."""
+        if continued_clip(self.project.plan, clip) is None:
+            return self.project.fresh_asset(clip.id, "image", self.image_hash(clip))
+        return self.shots.start(clip)
+
+    def clip_maker(self, clip: ClipScript) -> VideoGenerator:
+        """What makes ``clip``'s video: the project's video model, or the clip's own
+        (``ClipScript.video_model``) on the same service.  Offline makers have no models; a
+        model the registry no longer has falls back to the project's with a warning."""
+        base, key = self.providers.clips, clip.video_model
+        if not key or not hasattr(base, "with_model") or key == model_name(base):
+            return base
+        if key not in self._makers:
+            try:
+                self._makers[key] = base.with_model(key)
+            except ProviderError as exc:
+                log.warning("clip model %s not used: %s", key, exc)
+                self._makers[key] = base
+        return self._makers[key]
 
     def _last_image(self, clip: ClipScript) -> Optional[Path]:
         """The picture the clip's video ends on (photo pairs), if it has one in the store."""
@@ -301,7 +338,7 @@ class Pipeline:
         request = self.clip_request(clip)
         if request is None:
             return None
-        provider = self.providers.clips
+        provider = self.clip_maker(clip)
         if hasattr(provider, "request_key"):
             return input_hash("clip", provider.fingerprint(), provider.request_key(request))
         return input_hash("clip", provider.fingerprint(), *_animation_key(request))
@@ -335,18 +372,23 @@ class Pipeline:
         if paid:
             self.budget.tidy("clips", [(c.id, h) for c in todo if (h := self.clip_hash(c))])
         try:
-            await self._run_items("clips", todo, self._make_clip)
+            await self._run_items("clips", todo, self._make_clip, after=self._continued_id)
         except ItemsFailed as exc:
             if not paid:
                 raise
             await self._stand_in(exc)
 
     async def _make_clip(self, clip: ClipScript, workdir: Path, cancel: CancelToken) -> None:
+        await self.shots.take(clip, workdir, cancel)
         request = self.clip_request(clip)
         if request is None:
             raise ProviderError("its still is missing: make the stills first")
-        await self._generate("clips", clip, "clip", self.clip_hash(clip), self.providers.clips,
+        await self._generate("clips", clip, "clip", self.clip_hash(clip), self.clip_maker(clip),
                              request, workdir, cancel)
+
+    def _continued_id(self, clip: ClipScript) -> Optional[str]:
+        before = continued_clip(self.project.plan, clip)
+        return before.id if before is not None else None
 
     async def _stand_in(self, failed: ItemsFailed) -> None:
         """Animate the stills of the clips that ``failed`` (kept stale: Retry makes them again);
@@ -357,15 +399,21 @@ class Pipeline:
         gate = asyncio.Semaphore(max(1, min(self.options.concurrency, os.cpu_count() or 1)))
 
         async def one(clip: ClipScript) -> None:
+            await self.shots.take(clip, workdir, self.cancel)
             request, wanted = self.clip_request(clip), self.stand_in_hash(clip)
             if request is None or self.project.fresh_asset(clip.id, "clip", wanted):
                 return
             async with gate:
                 result = await LocalClipMaker().generate(request, workdir, self.cancel)
-            await self._record(clip.id, "clip", wanted, result)
+            await self.record(clip.id, "clip", wanted, result)
 
-        try:
-            await asyncio.gather(*(one(c) for c in clips))
+        try:  # in waves: a clip that continues another waits for that one's video
+            pending = clips
+            while pending:
+                ready = [c for c in pending if self._continued_id(c) not in
+                         {p.id for p in pending}]
+                await asyncio.gather(*(one(c) for c in ready))
+                pending = [c for c in pending if c not in ready]
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
         total = len(self.project.plan.clips)
@@ -410,16 +458,16 @@ class Pipeline:
         runs under the budget and reattaches to its prediction after a restart
         (``generation.budget``); the money is settled once the result is recorded."""
         if not is_paid(provider):
-            await self._record(clip.id, kind, wanted,
+            await self.record(clip.id, kind, wanted,
                                await provider.generate(request, workdir, cancel))
             return
         model = model_name(provider)
         result, row = await paid_call(
             self.budget, partial(provider.generate, request, workdir, cancel), stage=stage,
             owner=clip.id, input_hash=wanted, provider=provider, request=request,
-            label=self._label(clip),
+            label=self.label(clip),
             on_created=lambda pid: self.sink(PredictionStarted(stage, clip.id, model, pid)))
-        await self._record(clip.id, kind, wanted, result)
+        await self.record(clip.id, kind, wanted, result)
         self.budget.settle(row, result.cost)
 
     def cancel_item(self, clip_id: str) -> bool:
@@ -430,8 +478,10 @@ class Pipeline:
             token.cancel()
         return token is not None
 
-    async def _run_items(self, stage: str, items: list[ClipScript], make) -> None:
-        """Make ``items``, ``concurrency`` at a time, reporting each as it starts and ends.
+    async def _run_items(self, stage: str, items: list[ClipScript], make,
+                         after: Callable[[ClipScript], Optional[str]] = lambda _c: None) -> None:
+        """Make ``items``, ``concurrency`` at a time, reporting each as it starts and ends; an
+        item whose ``after`` names another of them starts once that one has ended.
 
         An item that fails with an ``MVError`` is recorded in ``failures`` and reported as
         ``ItemFailed`` while the others carry on; it stays stale, so the next run retries only it,
@@ -449,8 +499,18 @@ class Pipeline:
         done = 0
         workdir = self.store.folder / ".work" / stage
         workdir.mkdir(parents=True, exist_ok=True)
+        ended = {c.id: asyncio.Event() for c in items}
 
         async def one(clip: ClipScript) -> None:
+            try:
+                waits_for = ended.get(after(clip))
+                if waits_for is not None:
+                    await waits_for.wait()
+                await made(clip)
+            finally:
+                ended[clip.id].set()
+
+        async def made(clip: ClipScript) -> None:
             nonlocal done
             async with gate:
                 stage_cancel.raise_if_cancelled()
@@ -499,12 +559,12 @@ class Pipeline:
                 raise Cancelled() from exc  # killed by the cancel, whatever the provider said
             why = "cancelled by the user" if item_cancel.cancelled else str(exc)
             self.failures[clip.id] = why
-            self.sink(ItemFailed(stage, clip.id, why, self._label(clip)))
+            self.sink(ItemFailed(stage, clip.id, why, self.label(clip)))
             return why
         self.failures.pop(clip.id, None)
         return None
 
-    def _label(self, item) -> str:
+    def label(self, item) -> str:
         """``clip 3`` for a clip, the name of a scene or character."""
         if isinstance(item, ClipScript):
             return f"clip {self.project.plan.clips.index(item) + 1}"
@@ -513,12 +573,12 @@ class Pipeline:
     def _failure_summary(self, stage: str, items: list, failed: dict[str, str]) -> str:
         """One line such as ``2 of 12 clips failed: clip 3: <why>; clip 7: <why>`` (a few whys)."""
         total, clips = len(items), [c for c in items if c.id in failed]
-        reasons = [f"{self._label(c)}: {failed[c.id]}" for c in clips[:SUMMARY_REASONS]]
+        reasons = [f"{self.label(c)}: {failed[c.id]}" for c in clips[:SUMMARY_REASONS]]
         more = len(clips) - SUMMARY_REASONS
         return (f"{len(failed)} of {total} {ITEM_NOUNS.get(stage, 'items')} failed: "
                 + "; ".join(reasons) + (f"; and {more} more" if more > 0 else ""))
 
-    async def _record(self, owner: str, kind: str, wanted: str, result) -> None:
+    async def record(self, owner: str, kind: str, wanted: str, result) -> None:
         """Move the result into the media store (hashing and copying off the loop) and record it."""
         media = await asyncio.to_thread(self.store.media.adopt, result.path,
                                         result.path.suffix.lstrip("."))

@@ -85,18 +85,33 @@ def _clip_request(pipeline: Pipeline, owner: str, frames: int) -> ClipRequest:
                        project.height, (), "", 0)
 
 
+def _continuing(plan, clip_id: str) -> set[str]:
+    """The clips that continue ``clip_id``'s shot, one after the other (a new take of it makes
+    their videos stale too)."""
+    ids, after = set(), False
+    for clip in plan.clips if plan else ():
+        if after and clip.continues:
+            ids.add(clip.id)
+        elif after:
+            break
+        after = after or clip.id == clip_id
+    return ids
+
+
 def estimate_run(pipeline: Pipeline, only: Optional[str] = None) -> RunEstimate:
-    """The cost of Generate now (``only``: of remaking that clip's still and video, as
-    Regenerate does)."""
+    """The cost of Generate now (``only``: of remaking that clip's still and video, and the
+    videos of the clips continuing its shot, as Regenerate does)."""
     project, providers = pipeline.project, pipeline.providers
     slots, approximate = _slots(pipeline)
     stages, counts = {"images": 0.0, "clips": 0.0}, {"images": 0, "clips": 0}
     clips = {c.id: c for c in project.plan.clips} if project.plan else {}
+    followers = _continuing(project.plan, only) if only else set()
     for owner, _start, frames in slots:
-        if only is not None and owner != only:
+        if only is not None and owner != only and owner not in followers:
             continue
         clip = clips.get(owner)
-        if is_paid(providers.images) and not (clip and clip.image_path) and (
+        own_still = not (clip and clip.image_path) and owner not in followers
+        if is_paid(providers.images) and own_still and (
                 only or clip is None or _stale_paid(pipeline, "images", clip)):
             request = pipeline.image_request(clip) if clip else _image_request(pipeline, owner)
             stages["images"] += providers.images.estimate(request)
@@ -105,7 +120,8 @@ def estimate_run(pipeline: Pipeline, only: Optional[str] = None) -> RunEstimate:
                                          or _stale_paid(pipeline, "clips", clip)):
             request = (pipeline.clip_request(clip) if clip else None) \
                 or _clip_request(pipeline, owner, frames)
-            stages["clips"] += providers.clips.estimate(request)
+            maker = pipeline.clip_maker(clip) if clip else providers.clips  # its own model
+            stages["clips"] += maker.estimate(request)
             counts["clips"] += 1
     if project.plan is not None and only is None and pipeline.references.wanted:
         _references(pipeline, stages, counts)

@@ -227,10 +227,13 @@ class MainWindow(QMainWindow):
         self.inspector.regenerate_requested.connect(self.regenerate)
         self.inspector.transition_edited.connect(self.set_transition)
         self.inspector.retry_requested.connect(self.retry)
+        self.inspector.model_chosen.connect(self.set_clip_model)
+        self.inspector.continues_toggled.connect(self.set_continues)
         self.run_panel.retry_requested.connect(self.retry)
         self.run_panel.failures.clip_chosen.connect(self.studio.timeline.select_clip)
         self.studio.timeline.lanes["clips"].transition_chosen.connect(self.set_transition)
         self.runner.items_changed.connect(self.schedule_refresh)
+        self.prompt_flow = PromptProjectFlow(self)  # New Project from Prompt, after the dialog
         self.plan_panel.edit_requested.connect(self.push)
         gallery = self.plan_panel.gallery
         gallery.clip_clicked.connect(self.studio.timeline.select_clip)
@@ -425,6 +428,16 @@ class MainWindow(QMainWindow):
         from mvstudio.engine.edits import set_locked
 
         return self.push(lambda p: set_locked(p, clip_id, locked))
+
+    def set_clip_model(self, clip_id: str, model: str) -> bool:
+        from mvstudio.engine.edits import set_clip_model
+
+        return self.push(lambda p: set_clip_model(p, clip_id, model))
+
+    def set_continues(self, clip_id: str, continues: bool) -> bool:
+        from mvstudio.engine.edits import set_continues
+
+        return self.push(lambda p: set_continues(p, clip_id, continues))
 
     def set_transition(self, transition_id: str, kind: str, frames: int) -> bool:
         from mvstudio.engine.edits import set_transition
@@ -621,9 +634,11 @@ class MainWindow(QMainWindow):
         clip = None
         if project and project.plan and clip_id:
             clip = next((c for c in project.plan.clips if c.id == clip_id), None)
+        clips = self.runner.providers().clips
         self.inspector.show_clip(project, clip, states.get(clip_id, ""),
-                                 model_name(self.runner.providers().clips) if clip else "",
-                                 self.runner.failures.get(clip_id, "") if clip else "")
+                                 model_name(clips) if clip else "",
+                                 self.runner.failures.get(clip_id, "") if clip else "",
+                                 models=hasattr(clips, "with_model"))
 
     def _update_title(self) -> None:
         name = self.document.title if self.document else "Welcome"

@@ -14,7 +14,7 @@ from mvstudio.engine.events import Notice
 from mvstudio.engine.model import Project
 from mvstudio.engine.pipeline import Pipeline, Providers, offline_providers
 from mvstudio.engine.planning.llm import LLMPlanner
-from mvstudio.engine.planning.validate import proposed_slots, validate_plan
+from mvstudio.engine.planning.validate import CONTINUOUS, proposed_slots, validate_plan
 from mvstudio.engine.store.ledger import spent_total
 from mvstudio.engine.store.project_file import create_project
 from tests.engine.test_planning_rules import make_analysis
@@ -34,7 +34,8 @@ def good_answer(analysis, skip: int = 0, max_clip_s=None) -> dict:
                     "time_of_day": "night", "music_prompt": "dark synthwave, 120 BPM"}],
         "clips": [{"slot": i, "visual_description": f"shot {i}: the courier weaves through "
                    "traffic", "motion": "fast", "camera": "tracking", "characters": ["c1", "ghost"],
-                   "scenes": ["s1"], "lyrics_context": "", "beat_intensity": "strong"}
+                   "scenes": ["s1"], "lyrics_context": "", "beat_intensity": "strong",
+                   "continues_previous": i == 2}
                   for i in range(n - skip)],
         "transitions": [{"after_slot": i, "kind": "crossfade" if i % 2 else "cut", "beats": 1.0,
                          "rationale": "on the beat"} for i in range(n - 1)],
@@ -71,7 +72,11 @@ def test_a_good_answer_becomes_a_valid_plan_and_its_tokens_a_cost(fake, analysis
     assert all(c.characters == [courier] for c in plan.clips)  # the unknown key is dropped
     assert plan.scenes[0].music_prompt == "dark synthwave, 120 BPM"
     kinds = [plan.transition_between(a.id, b.id).kind for a, b in zip(plan.clips, plan.clips[1:])]
-    assert kinds[:2] == ["cut", "crossfade"]
+    assert kinds[:4] == ["cut", "cut", "cut", "crossfade"]
+    # slot 2 carries on the shot of slot 1: marked, and joined by a hard cut, not the crossfade
+    # the model asked for there
+    assert [c.continues for c in plan.clips[:4]] == [False, False, True, False]
+    assert plan.transition_between(plan.clips[1].id, plan.clips[2].id).rationale == CONTINUOUS
     assert len(spent) == 1 and spent[0].cost == pytest.approx(1000 * 0.15e-6 + 500 * 0.6e-6)
     sent = fake.requests_to(fake.CHAT)[0].json
     assert sent["model"] == "gpt-4o-mini"

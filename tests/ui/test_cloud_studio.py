@@ -59,7 +59,35 @@ def test_generate_and_regenerate_show_their_price(window):
     window.studio.timeline.select_clip(clip.id)
     one = window.runner.estimate(clip.id).total
     assert window.inspector.regenerate_button.text() == f"Regenerate (~${one:.2f})"
-    assert window.inspector.model.text() == "seedance-1-lite"
+    assert window.inspector.model.currentText() == "Project's (seedance-1-lite)"
+
+
+def test_one_clip_gets_its_own_model_and_continues_the_shot_before_undoably(window):
+    project = window.document.project
+    first, clip = project.plan.clips[:2]
+    inspector = window.inspector
+    window.studio.timeline.select_clip(clip.id)
+    assert inspector.model.isEnabled() and inspector.continues.isEnabled()
+    price = inspector.regenerate_button.text()
+    inspector.model.activated.emit(inspector.model.findData("kling-v2.1"))  # the user picks it
+    window.refresh_views()
+    assert clip.video_model == "kling-v2.1"
+    assert inspector.model.currentData() == "kling-v2.1"
+    kling = window.runner.estimate(clip.id).label()
+    assert inspector.regenerate_button.text() == f"Regenerate ({kling})" != price
+
+    inspector.continues.setChecked(True)  # the user ticks it
+    window.refresh_views()
+    assert clip.continues
+    assert project.plan.transition_between(first.id, clip.id).kind == "cut"
+    save(window.inspector, "clip_model_and_continuity")
+    save(window.studio.timeline, "continuity_link")
+    assert window.undo_action.text() == "&Undo Continue the shot"
+    window.undo()
+    window.undo()
+    assert not clip.continues and clip.video_model == ""
+    window.studio.timeline.select_clip(first.id)
+    assert not inspector.continues.isEnabled(), "the first clip has no shot before it"
 
 
 def test_a_cloud_run_shows_its_predictions_and_one_can_be_cancelled(window, loop, fake):

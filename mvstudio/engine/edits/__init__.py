@@ -20,7 +20,8 @@ from mvstudio.engine.edits.analysis import (MIN_SECTION_SECONDS, clear_beat_corr
                                             relabel_section, set_tempo, shift_beat_grid,
                                             tap_beats)
 from mvstudio.engine.edits.base import MAX_SEED, CompositeEdit, Edit, EditError, NoChange
-from mvstudio.engine.edits.content import BEAT_INTENSITIES, SCRIPT_FIELDS, edit_script, set_locked
+from mvstudio.engine.edits.content import (BEAT_INTENSITIES, SCRIPT_FIELDS, edit_script,
+                                           set_clip_model, set_continues, set_locked)
 from mvstudio.engine.edits.lyrics import paste_lyrics
 from mvstudio.engine.edits.plan import (HEX_COLOUR, MAX_PALETTE_COLOURS, STYLE_FIELDS,
                                         add_character, add_scene, edit_character, edit_scene,
@@ -39,7 +40,7 @@ __all__ = [
     "EditError", "NoChange", "add_character", "add_scene", "cut_range", "edit_character",
     "edit_scene", "edit_script", "edit_style", "merge_with_next", "move_cut",
     "move_section_boundary", "preview_cut", "relabel_section", "remove_character", "remove_scene",
-    "set_locked", "set_palette_colour", "set_transition", "split_clip",
+    "set_clip_model", "set_continues", "set_locked", "set_palette_colour", "set_transition", "split_clip",
     "clear_beat_corrections", "preview_section_boundary", "set_tempo", "shift_beat_grid",
     "tap_beats",
     "replace_last_still", "replace_reference", "replace_still", "restore_generated_reference",

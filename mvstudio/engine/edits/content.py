@@ -7,7 +7,9 @@ from typing import Any, Callable
 
 from mvstudio.engine.edits.base import (MAX_SEED, Edit, EditError, NoChange, find, make_edit,
                                         plan_of, set_fields)
+from mvstudio.engine.generation.model_registry import RegistryError, find_model
 from mvstudio.engine.model import Plan, Project
+from mvstudio.engine.planning.validate import continuous_cut
 
 BEAT_INTENSITIES = ("soft", "medium", "strong")  # the director's intensities (director.json)
 
@@ -77,3 +79,38 @@ def set_locked(project: Project, clip_id: str, locked: bool) -> Edit:
         raise EditError("locked is true or false")
     label = "Lock clip" if locked else "Unlock clip"
     return make_edit(label, [set_fields("clips", clip, locked=locked)])
+
+
+def set_continues(project: Project, clip_id: str, continues: bool) -> Edit:
+    """Make a clip continue the one before it as one shot (its video starts on that clip's last
+    frame, and the cut between them becomes a hard cut), or start a shot of its own::
+
+        |--- A ---|--- B ---|   ->   |--- A ~~~ B ---|   (B starts where A ends)
+    """
+    plan = plan_of(project)
+    index, clip = find(plan.clips, clip_id, "clip")
+    if not isinstance(continues, bool):
+        raise EditError("continues is true or false")
+    if continues and index == 0:
+        raise EditError("the first clip has no shot before it to continue")
+    changes = [set_fields("clips", clip, continues=continues, user_edited=True)]
+    into = plan.transition_between(plan.clips[index - 1].id, clip.id) if index else None
+    if continues and into is not None:
+        joined = continuous_cut(into)
+        changes.append(set_fields("transitions", into, kind=joined.kind,
+                                  duration_frames=joined.duration_frames,
+                                  rationale=joined.rationale))
+    label = "Continue the shot" if continues else "Start a new shot"
+    return make_edit(label, changes)
+
+
+def set_clip_model(project: Project, clip_id: str, model: str) -> Edit:
+    """Make one clip's video with ``model`` (a video model of the registry; "" = the
+    project's); only that clip goes stale."""
+    _, clip = find(plan_of(project).clips, clip_id, "clip")
+    if model:
+        try:
+            model = find_model(model, "video").key
+        except RegistryError as exc:
+            raise EditError(str(exc)) from None
+    return make_edit("Set clip model", [set_fields("clips", clip, video_model=model)])

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import copy
 import json
 import logging
 import mimetypes
@@ -380,12 +381,22 @@ class ReplicateProvider:
     def __init__(self, api_token: str, model: str | ModelSpec, *,
                  resolution: Optional[str] = None,
                  registry: Optional[Mapping[str, ModelSpec]] = None, **runner_options: Any):
-        spec = model if isinstance(model, ModelSpec) else get_model(model, registry)
-        if spec.kind != self.kind:
-            raise RegistryError(f"'{spec.key}' makes {spec.kind}, not {self.kind}")
-        self.model = spec
+        self.registry = registry
+        self.model = self._spec(model)
         self.resolution = resolution
         self.runner = ReplicateRunner(api_token, **runner_options)
+
+    def _spec(self, model: str | ModelSpec) -> ModelSpec:
+        spec = model if isinstance(model, ModelSpec) else get_model(model, self.registry)
+        if spec.kind != self.kind:
+            raise RegistryError(f"'{spec.key}' makes {spec.kind}, not {self.kind}")
+        return spec
+
+    def with_model(self, model: str | ModelSpec) -> "ReplicateProvider":
+        """The same provider (token, service, options) making ``model`` instead."""
+        twin = copy.copy(self)
+        twin.model = self._spec(model)
+        return twin
 
     def fingerprint(self) -> str:
         return self.model.fingerprint() + (f":{self.resolution}" if self.resolution else "")

@@ -73,6 +73,7 @@ class ClipAnswer(BaseModel):
     scenes: list[str]
     lyrics_context: str
     beat_intensity: Literal["soft", "medium", "strong"]
+    continues_previous: bool  # one continuous shot with the slot before (a hard cut, no change)
 
 
 class TransitionAnswer(BaseModel):
@@ -102,7 +103,10 @@ colours (#RRGGBB) and whose keywords every clip shares. Follow the song: calm se
 moves and longer looks, high-energy sections fast camera movement; choruses return to the main \
 scene; lyrics suggest visual metaphors, never on-screen text. Transitions: a hard cut on strong \
 beats and section changes, a crossfade on soft beats (length in beats), fades only at the very \
-start and end. Descriptions are concrete and visual (what the camera sees), 15-40 words. Give \
+start and end. A clip may continue the previous clip as one continuous shot \
+(continues_previous: the same scene, camera and subject carry on, e.g. a long take in a calm \
+passage split over two slots); use it sparingly, never across a section change. Descriptions \
+are concrete and visual (what the camera sees), 15-40 words. Give \
 each scene a music prompt as you would write it for a music model (genre, mood, energy, tempo in \
 BPM, instruments), so that a soundtrack could be made to the plan."""
 
@@ -169,7 +173,7 @@ def plan_from_answer(answer: PlanAnswer, analysis: Analysis, prompt: str, seed: 
             slot.start_frame, slot.end_frame, got.visual_description.strip(), got.motion,
             got.camera, [characters[k].id for k in got.characters if k in characters],
             [scenes[k].id for k in got.scenes if k in scenes], got.lyrics_context,
-            got.beat_intensity, ruled.seed))
+            got.beat_intensity, ruled.seed, continues=got.continues_previous and i > 0))
     if filled > len(clips) // 2:
         raise BadAnswer(f"the model wrote scripts for only {len(clips) - filled} of "
                         f"{len(clips)} clips")

@@ -6,13 +6,15 @@ dangling id)::
     beat     every cut is on a beat frame of the analysis
     anchor   every cut is within ``ANCHOR_REACH_S`` of a boundary the analysis proposed
     long     no clip is longer than the video model allows
+    continuity  a clip that continues the one before (one shot) is joined to it by a cut
     style    the style guide names keywords that every prompt shares
 
 ``repair_plan`` returns a copy that passes: cuts move to the nearest proposed boundary when too
 far from one and then to the nearest beat, clips that collapse merge, clips that are too long are
-split on beats (downbeats preferred), unknown ids are dropped, every cut gets exactly one
-transition (the plan's own where it made one, else the director's rule), and missing style
-keywords are taken from the visual style.
+split on beats (downbeats preferred; the part split off continues the shot), unknown ids are
+dropped, every cut gets exactly one transition (the plan's own where it made one, else the
+director's rule; a cut inside a continuous shot is hard), and missing style keywords are taken
+from the visual style.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from mvstudio.engine.planning.rules import TRANSITION_FRAMES_CAP, plan_transitio
 from mvstudio.engine.timebase import to_seconds
 
 ANCHOR_REACH_S = 2.0
+CONTINUOUS = "one continuous shot: the next clip starts on this one's last frame"
 
 
 def _max_frames(analysis: Analysis, max_clip_s: Optional[float]) -> Optional[int]:
@@ -94,6 +97,11 @@ def validate_plan(plan: Plan, analysis: Analysis,
         if limit is not None and clip.frames > limit:
             problems.append(Problem("long", f"clip {clip.id} runs {clip.frames / fps:.1f} s; the "
                                     f"video model makes at most {max_clip_s:g} s", clip.id))
+    for a, b in zip(plan.clips, plan.clips[1:]):
+        t = plan.transition_between(a.id, b.id)
+        if b.continues and t is not None and t.kind != "cut":
+            problems.append(Problem("continuity", f"clip {b.id} continues the shot before it, "
+                                    f"but they are joined by a {t.kind}", b.id))
     if not plan.style.keywords:
         problems.append(Problem("style", "the style guide has no keywords for the prompts"))
     return problems
@@ -110,6 +118,7 @@ def repair_plan(plan: Plan, analysis: Analysis, max_clip_s: Optional[float] = No
     cuts = [_place(c.start_frame, analysis, max_clip_s) for c in clips[1:]]
     clips = _rebuild(clips, [0, *cuts, end])
     clips = _split_long(clips, analysis, max_clip_s)
+    clips[0].continues = False  # the first clip has no shot before it to continue
     fixed.clips = clips
     _drop_unknown_ids(fixed)
     fixed.transitions = _one_transition_per_cut(plan, clips, analysis)
@@ -161,8 +170,8 @@ def _split_long(clips: list[ClipScript], analysis: Analysis,
         cut = max((b for b in inside if b in anchors),
                   default=max((b for b in inside if b in downbeats), default=max(inside)))
         out.append(dataclasses.replace(clip, end_frame=cut))
-        todo.insert(0, dataclasses.replace(copy.deepcopy(clip), start_frame=cut,
-                                           id=new_id("clip")))
+        todo.insert(0, dataclasses.replace(copy.deepcopy(clip), start_frame=cut,  # the shot
+                                           id=new_id("clip"), continues=True))  # goes on
     return out
 
 
@@ -178,14 +187,23 @@ def _one_transition_per_cut(original: Plan, clips: list[ClipScript], analysis: A
     ids = [None, *(c.id for c in clips), None]
     frames = {c.id: c.frames for c in clips}
     ruled = {(t.from_clip, t.to_clip): t for t in plan_transitions(analysis, clips)}
+    continuing = {c.id for c in clips if c.continues}
     out = []
     for a, b in zip(ids, ids[1:]):
         own = original.transition_between(a, b)
-        if own is None or own.kind not in TRANSITION_KINDS:
+        if a is not None and b in continuing:
+            out.append(continuous_cut(own or ruled[(a, b)]))
+        elif own is None or own.kind not in TRANSITION_KINDS:
             out.append(ruled[(a, b)])
-            continue
-        out.append(fit_transition(own, [frames[c] for c in (a, b) if c is not None]))
+        else:
+            out.append(fit_transition(own, [frames[c] for c in (a, b) if c is not None]))
     return unique_ids(out)
+
+
+def continuous_cut(t: Transition) -> Transition:
+    """``t`` as the hard cut inside one continuous shot (the next clip starts on the frame
+    this one ends on: ``continuity``)."""
+    return dataclasses.replace(t, kind="cut", duration_frames=0, rationale=CONTINUOUS)
 
 
 def fit_transition(t: Transition, clip_frames: list[int]) -> Transition:

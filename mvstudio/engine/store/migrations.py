@@ -5,7 +5,7 @@ never edited: a schema change is a new function appended to the list.  Each migr
 own transaction together with the row that records it in ``schema_version``, so a failure leaves
 the file at the last complete version.
 
-Schema (version 8)::
+Schema (version 9)::
 
     schema_version(version PK, applied)
     project(id PK, name, prompt, fps, width, height, settings JSON, created, modified, saved_by,
@@ -17,7 +17,7 @@ Schema (version 8)::
     scenes(id PK, position, name, description, time_of_day, music_prompt)
     clips(id PK, position, start_frame, end_frame, visual_description, motion, camera,
           characters JSON, scenes JSON, lyrics_context, beat_intensity, seed, locked,
-          user_edited, image_path, last_image_path, move)
+          user_edited, image_path, last_image_path, move, video_model, continues)
     transitions(id PK, position, from_clip, to_clip, kind, duration_frames, rationale)
     assets(id PK, position, kind, owner, media, input_hash, provider, model, cost, width, height,
            duration, created)              -- indexed on (owner, kind) and (input_hash)
@@ -110,9 +110,15 @@ def _v8_clip_photos(db: sqlite_utils.Database) -> None:
     db.table("clips").add_column("move", str, not_null_default="")
 
 
+def _v9_clip_model_and_continuity(db: sqlite_utils.Database) -> None:
+    """A clip's own video model, and whether it continues the clip before as one shot."""
+    db.table("clips").add_column("video_model", str, not_null_default="")
+    db.table("clips").add_column("continues", bool, not_null_default=False)
+
+
 MIGRATIONS: list[Migration] = [_v1_initial, _v2_lookups, _v3_plan_basis, _v4_analysis_corrections,
                                _v5_raw_analysis, _v6_scene_music, _v7_ledger_reservations,
-                               _v8_clip_photos]
+                               _v8_clip_photos, _v9_clip_model_and_continuity]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -21,6 +21,16 @@ def price_text(spec: ModelSpec) -> str:
     return f"${low}{'–' + high if high != low else ''} / {UNITS[spec.price.per]}"
 
 
+def model_box(kind: str, first: str, registry: Mapping[str, ModelSpec]) -> QComboBox:
+    """A list of the registry's ``kind`` models with their prices, after ``first`` (data "")."""
+    box = QComboBox()
+    box.addItem(first, "")
+    for key, spec in sorted(registry.items()):
+        if spec.kind == kind:
+            box.addItem(f"{key} — {price_text(spec)}", key)
+    return box
+
+
 class ProjectModelsDialog(QDialog):
     def __init__(self, chosen: Mapping[str, str], defaults: Mapping[str, str], parent=None,
                  registry: Optional[Mapping[str, ModelSpec]] = None):
@@ -32,11 +42,7 @@ class ProjectModelsDialog(QDialog):
                            "it affects stale (Generate says what it will cost)."))
         self.boxes: dict[str, QComboBox] = {}
         for kind, label in KINDS:
-            box = QComboBox()
-            box.addItem(f"Default ({defaults.get(kind, '')})", "")
-            for key, spec in sorted(registry.items()):
-                if spec.kind == kind:
-                    box.addItem(f"{key} — {price_text(spec)}", key)
+            box = model_box(kind, f"Default ({defaults.get(kind, '')})", registry)
             box.setCurrentIndex(max(0, box.findData(chosen.get(kind, ""))))
             self.boxes[kind] = box
             form.addRow(label, box)

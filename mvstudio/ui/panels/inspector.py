@@ -1,5 +1,6 @@
-"""The inspector: the selected clip's script, prompt, transitions in and out, seed, lock, state and
-Regenerate; for a clip that failed, why, with a Retry."""
+"""The inspector: the selected clip's script, prompt, transitions in and out, its video model,
+whether it continues the shot before, seed, lock, state and Regenerate; for a clip that failed,
+why, with a Retry."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ import dataclasses
 from typing import Optional
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QCheckBox, QFormLayout, QFrame, QLabel, QLineEdit, QPlainTextEdit,
-                               QPushButton, QScrollArea, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QFrame, QLabel, QLineEdit,
+                               QPlainTextEdit, QPushButton, QScrollArea, QVBoxLayout, QWidget)
 
+from mvstudio.engine.generation.model_registry import load_registry
 from mvstudio.engine.model import ClipScript, Plan, Project
 from mvstudio.engine.planning.prompts import build_prompt
 from mvstudio.engine.timebase import timecode
+from mvstudio.ui.dialogs.project_models import model_box
 from mvstudio.ui.panels.transition_row import TransitionRow
 from mvstudio.ui.timeline import theme
 
@@ -25,6 +28,8 @@ class Inspector(QWidget):
     regenerate_requested = Signal(str)
     transition_edited = Signal(str, str, int)  # transition id, kind, frames
     retry_requested = Signal(str)  # clip id
+    model_chosen = Signal(str, str)  # clip id, video model key ("" = the project's)
+    continues_toggled = Signal(str, bool)  # clip id, continues the shot before
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -41,7 +46,13 @@ class Inspector(QWidget):
         self.prompt = QPlainTextEdit(readOnly=True)
         self.prompt.setFixedHeight(110)
         self.seed = QLabel("")
-        self.model = QLabel("")
+        self.model = model_box("video", "Project's", load_registry())
+        self.model.setSizeAdjustPolicy(  # long names elide: the panel never scrolls sideways
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.model.setMinimumContentsLength(12)
+        self.model.activated.connect(self._model_chosen)
+        self.continues = QCheckBox("Continues the shot before (starts on its last frame)")
+        self.continues.toggled.connect(self._continues_changed)
         self.state = QLabel("")
         self.cost = QLabel("$0.00")
         self.locked = QCheckBox("Locked (kept by re-planning)")
@@ -68,7 +79,7 @@ class Inspector(QWidget):
         form.addRow("Prompt", self.prompt)
         form.addRow("Transition in", self.transition_in)
         form.addRow("Transition out", self.transition_out)
-        form.addRow("Model", self.model)
+        form.addRow("Video model", self.model)
         form.addRow("Seed", self.seed)
         form.addRow("State", self.state)
         form.addRow("Cost", self.cost)
@@ -76,6 +87,7 @@ class Inspector(QWidget):
         column = QVBoxLayout(body)
         column.setContentsMargins(0, 0, 0, 0)
         column.addLayout(form)
+        column.addWidget(self.continues)
         column.addWidget(self.locked)
         column.addWidget(self.apply_button)
         column.addWidget(self.regenerate_button)
@@ -90,8 +102,10 @@ class Inspector(QWidget):
         self.setEnabled(False)
 
     def show_clip(self, project: Project, clip: Optional[ClipScript], state: str = "",
-                  provider: str = "", failure: str = "") -> None:
-        """Show ``clip`` of ``project``; ``failure`` is why its last attempt failed, if it did."""
+                  provider: str = "", failure: str = "", models: bool = False) -> None:
+        """Show ``clip`` of ``project``; ``provider`` names the project's video model,
+        ``models`` says whether a clip may have its own (a cloud video model), ``failure`` is
+        why its last attempt failed, if it did."""
         self.clip_id = clip.id if clip else None
         self._clip = clip
         self.setEnabled(clip is not None)
@@ -118,13 +132,33 @@ class Inspector(QWidget):
                 widget.setText(value)
         self.prompt.setPlainText(build_prompt(project.plan, clip).prompt)
         self.seed.setText(str(clip.seed))
-        self.model.setText(provider)
+        self._show_model(clip, provider, models)
+        index = project.plan.clips.index(clip)
+        self.continues.blockSignals(True)
+        self.continues.setChecked(clip.continues and index > 0)
+        self.continues.setEnabled(index > 0)
+        self.continues.blockSignals(False)
         self.state.setText(state)
         cost = sum(a.cost for a in project.assets if a.owner == clip.id)
         self.cost.setText(f"${cost:.2f}")
         self.locked.blockSignals(True)
         self.locked.setChecked(clip.locked)
         self.locked.blockSignals(False)
+
+    def _show_model(self, clip: ClipScript, provider: str, models: bool) -> None:
+        self.model.setItemText(0, f"Project's ({provider})" if provider else "Project's")
+        self.model.setCurrentIndex(max(0, self.model.findData(clip.video_model)) if models else 0)
+        self.model.setEnabled(models)
+        self.model.setToolTip("" if models else "Offline, the local animator makes every clip; "
+                              "with a Replicate token each clip can have its own model.")
+
+    def _model_chosen(self, index: int) -> None:
+        if self.clip_id:
+            self.model_chosen.emit(self.clip_id, self.model.itemData(index) or "")
+
+    def _continues_changed(self, continues: bool) -> None:
+        if self.clip_id:
+            self.continues_toggled.emit(self.clip_id, continues)
 
     def _preview_prompt(self) -> None:
         """The prompt as it will be once the edited fields are applied."""

@@ -1,6 +1,6 @@
 """The clip lane: a block per clip (thumbnail, state colour, a failed clip hatched with a red edge,
 selection), transition markers at the cuts (a red bar where the last render's sync audit found the
-cut off), click to select, drag a cut to move it (snapped preview, one drop signal on release),
+cut off, a chain link where a clip continues the shot before), click to select, drag a cut to move it (snapped preview, one drop signal on release),
 right-click a cut or its marker for its transition's menu.
 
 The lane never changes the plan: a drag only sets ``data.preview`` and reports frames, the menu
@@ -26,6 +26,7 @@ ThumbnailSource = Callable[[str], Optional[QPixmap]]
 
 HIT_PX = 6  # how close to a cut the mouse must be to grab it
 MARKER_MIN_PX = 10  # a transition marker is never drawn narrower than this
+LINK_PX = 12  # width of each ring of the chain link drawn where a shot continues over a cut
 FADES = ("fade", "fadeblack", "fadewhite")
 
 
@@ -103,11 +104,14 @@ class ClipLane(Lane):
         transitions = {(t.from_clip, t.to_clip): t for t in plan.transitions}
         ids = [None] + [c.id for c in plan.clips] + [None]
         edges = [0] + [f0 for f0, _ in spans[1:]] + [spans[-1][1] if spans else 0]
+        continuing = {c.id for c in plan.clips[1:] if c.continues}
         for a, b, frame in zip(ids, ids[1:], edges):
             t = transitions.get((a, b))
             reach = (t.duration_frames / fps if t else 0.0) + MARKER_MIN_PX / px.scale  # marker width
             if (t is not None or (a and b)) and start - reach <= frame / fps <= end + reach:
                 self._marker(painter, px.x(frame / fps), box, t, px.scale / fps)
+                if b in continuing:
+                    self._link(painter, px.x(frame / fps), box)
         for seconds in self.data.sync_problems:
             if start - 1 <= seconds <= end + 1:
                 self._sync_marker(painter, px.x(seconds), box)
@@ -182,6 +186,15 @@ class ClipLane(Lane):
         painter.setPen(QPen(theme.DOWNBEAT, 1))
         painter.setBrush(theme.translucent(theme.BACKGROUND, 170))
         painter.drawPolygon(QPolygonF([QPointF(cx, cy) for cx, cy in corners]))
+
+    @staticmethod
+    def _link(painter: QPainter, x: float, box: QRectF) -> None:
+        """A clip continuing the shot before: a chain link across the cut."""
+        middle = box.center().y()
+        painter.setPen(QPen(theme.ACCENT, 2))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        for dx in (-LINK_PX * 0.7, LINK_PX * 0.7 - LINK_PX):
+            painter.drawRoundedRect(QRectF(x + dx, middle - 4, LINK_PX, 8), 4, 4)
 
     @staticmethod
     def _sync_marker(painter: QPainter, x: float, box: QRectF) -> None:
