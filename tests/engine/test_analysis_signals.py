@@ -61,13 +61,19 @@ def hits(truth: np.ndarray, found: list[float]) -> float:
     return float(np.mean([np.min(np.abs(found_a - t)) <= TOL for t in truth])) if len(found) else 0.0
 
 
-def test_tempo_drift_is_followed(tmp_path):
-    """100 -> 125 BPM over 40 s: beats stay on, the tempo curve rises, stability is low."""
-    duration, t, beats = 40.0, 0.5, []
+def beat_times(bpm_at, duration: float, start: float = 0.5) -> np.ndarray:
+    """Beats from ``start`` to 0.2 s before the end, the tempo at each beat being ``bpm_at(t)``."""
+    t, beats = start, []
     while t < duration - 0.2:
         beats.append(t)
-        t += 60.0 / (100.0 + 25.0 * t / duration)
-    beats = np.array(beats)
+        t += 60.0 / bpm_at(t)
+    return np.array(beats)
+
+
+def test_tempo_drift_is_followed(tmp_path):
+    """100 -> 125 BPM over 40 s: beats stay on, the tempo curve rises, stability is low."""
+    duration = 40.0
+    beats = beat_times(lambda t: 100.0 + 25.0 * t / duration, duration)
     a = analyze(band(tmp_path / "drift.wav", beats, 4, duration))
     assert hits(beats, a.beats) >= 0.9
     assert len(a.beats) <= len(beats) + 2
@@ -75,6 +81,18 @@ def test_tempo_drift_is_followed(tmp_path):
     assert len(curve) == len(a.beats)
     assert abs(np.median(curve[:8]) - 102) <= 4 and abs(np.median(curve[-8:]) - 123) <= 4
     assert a.tempo_stability < 0.6 and 100 <= a.bpm <= 125
+
+
+@pytest.mark.parametrize("meter,bpm", [(3, 80.0), (3, 100.0), (4, 80.0), (4, 130.0)])
+def test_swinging_tempo_keeps_beats_and_bars(tmp_path, meter, bpm):
+    """The tempo swings +-7.5 % (15 % from slowest to fastest) every 10 s: beats stay within
+    50 ms, and bars start on the bass notes even where the low band is silent between them."""
+    beats = beat_times(lambda t: bpm * (1 + 0.075 * np.sin(2 * np.pi * t / 10.0)), 40.0)
+    a = analyze(band(tmp_path / "swing.wav", beats, meter, 40.0))
+    assert hits(beats, a.beats) >= 0.95 and len(a.beats) <= len(beats) + 1
+    bars = beats[::meter]
+    bars = bars[(bars > a.beats[0] - TOL) & (bars < a.beats[-1] + TOL)]  # a first beat may be missed
+    assert a.meter == meter and hits(bars, a.downbeats) >= 0.9
 
 
 def test_steady_tempo_is_stable(tmp_path):

@@ -3,7 +3,9 @@
 Each beat gets an accent from three pieces of evidence, each relative to its neighbourhood so that
 loud and quiet passages count alike:
 
-* low-frequency onset strength (kick drum, bass notes land on the one),
+* low-frequency onset strength (kick drum, bass notes land on the one), over the low band's own
+  loud range only (``Features.onset_bass``: where the band falls silent between bass notes, the
+  faint leakage of chord stabs on the other beats would count as much as the bass),
 * harmonic change (chords tend to change at bar starts): chroma after the beat vs before it,
 * broadband onset strength (a weaker hint; backbeat snares also score here).
 
@@ -62,7 +64,7 @@ def _relative(x: np.ndarray) -> np.ndarray:
 def beat_accents(features: Features, beats: np.ndarray) -> np.ndarray:
     """One accent value per beat (higher = more likely a downbeat)."""
     frames = features.frame_of(beats)
-    parts = {"low": _at_beats(features.onset_low, frames),
+    parts = {"low": _at_beats(features.onset_bass, frames),
              "harmony": _harmonic_change(features.chroma, frames, guard=N_FFT // (2 * features.hop)),
              "onset": _at_beats(features.onset, frames)}
     return sum(_WEIGHTS[k] * _relative(v) for k, v in parts.items())

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from mvstudio.engine.hashing import input_hash
 
 DEFAULT_SR = 22050
-ANALYSIS_VERSION = 2  # bump when results change for the same input, to invalidate cached analyses
+ANALYSIS_VERSION = 3  # bump when results change for the same input, to invalidate cached analyses
 
 
 @dataclass(frozen=True)
