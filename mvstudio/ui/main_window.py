@@ -233,7 +233,6 @@ class MainWindow(QMainWindow):
         self.run_panel.failures.clip_chosen.connect(self.studio.timeline.select_clip)
         self.studio.timeline.lanes["clips"].transition_chosen.connect(self.set_transition)
         self.runner.items_changed.connect(self.schedule_refresh)
-        self.prompt_flow = PromptProjectFlow(self)  # New Project from Prompt, after the dialog
         self.plan_panel.edit_requested.connect(self.push)
         gallery = self.plan_panel.gallery
         gallery.clip_clicked.connect(self.studio.timeline.select_clip)
