@@ -64,7 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     render.add_argument("--prompt-only", action="store_true",
                         help="no song: plan the video from --prompt alone and make a soundtrack "
-                        "for it, offline (needs --duration)")
+                        "for it, offline unless --cloud-soundtrack (needs --duration)")
+    render.add_argument("--cloud-soundtrack", action="store_true",
+                        help="with --prompt-only and --project: make the soundtrack with MusicGen "
+                        "on Replicate (paid: needs a Replicate token; the estimate is printed "
+                        "first and the budget cap from the app's Settings holds)")
     _format_options(render)
     _story_options(render)
 
@@ -197,7 +201,7 @@ def _render(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
         story = None if args.images else args.template  # with photos: a scene template
         work = run_prompt_only_job(job, args.duration, bpm=args.bpm, template=story,
-                                   sink=ProgressBar(), cancel=cancel)
+                                   cloud=args.cloud_soundtrack, sink=ProgressBar(), cancel=cancel)
     else:
         work = run_render_job(job, ProgressBar(), cancel)
     try:
@@ -218,6 +222,7 @@ def _render(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 def _render_input(args: argparse.Namespace, parser: argparse.ArgumentParser) -> tuple[Path, str]:
     """The song and the prompt a render asks for (a usage error exits with 2)."""
     prompt = args.prompt
+    _check_cloud_soundtrack(args, parser)
     if args.prompt_only:
         if args.demo or args.song is not None:
             parser.error("--prompt-only renders without a song: leave out SONG and --demo")
@@ -241,6 +246,18 @@ def _render_input(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     if not prompt:
         parser.error("render needs --prompt TEXT (a sentence describing the video)")
     return song, prompt
+
+
+def _check_cloud_soundtrack(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """A paid soundtrack only for a prompt-only story video kept in a project (its cost ledger,
+    and the pieces an interrupted run goes on from)."""
+    if not args.cloud_soundtrack:
+        return
+    if not args.prompt_only or args.images:
+        parser.error("--cloud-soundtrack goes with --prompt-only (and no --images)")
+    if args.project is None:
+        parser.error("--cloud-soundtrack needs --project DIR: the project keeps what was paid "
+                     "and lets an interrupted run go on without paying twice")
 
 
 def _photo_settings(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict:

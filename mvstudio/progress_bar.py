@@ -10,7 +10,8 @@ from mvstudio.engine.events import (Event, ItemFailed, Notice, Progress, StageFi
                                     StageStarted)
 
 STAGE_NAMES = {"analyse": "Analysing", "plan": "Planning", "references": "References",
-               "images": "Stills", "clips": "Clips", "render": "Rendering"}
+               "images": "Stills", "clips": "Clips", "render": "Rendering",
+               "soundtrack": "Soundtrack"}
 
 
 def format_eta(seconds: float | None) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import tempfile
 from pathlib import Path
 from typing import Optional
 
@@ -32,6 +31,7 @@ from mvstudio.ui.panels.inspector import Inspector
 from mvstudio.ui.panels.plan_panel import PlanPanel
 from mvstudio.ui.panels.run_panel import RunPanel
 from mvstudio.ui.photo_actions import PhotoActions
+from mvstudio.ui.prompt_project_flow import PromptProjectFlow
 from mvstudio.ui.render_actions import RenderActions
 from mvstudio.ui.run_controller import RunController
 from mvstudio.ui.studio_view import StudioView
@@ -165,7 +165,7 @@ class MainWindow(QMainWindow):
                          lambda _=False, a=action: self.run_action(a), key, "idle")
         self._action(run, "Re-plan (keeps locked and edited clips)",
                      lambda _=False: self.run_action("replan"), "Ctrl+Shift+2", "idle")
-        self._action(run, "&Cancel", self.runner.cancel, "Esc", "running")
+        self._action(run, "&Cancel", self.cancel_work, "Esc", "running")
 
         view = bar.addMenu("&View")
         self._action(view, "Zoom &In", lambda: self.studio.zoom(0.5), "Ctrl+=", "project")
@@ -233,6 +233,7 @@ class MainWindow(QMainWindow):
         self.run_panel.failures.clip_chosen.connect(self.studio.timeline.select_clip)
         self.studio.timeline.lanes["clips"].transition_chosen.connect(self.set_transition)
         self.runner.items_changed.connect(self.schedule_refresh)
+        self.prompt_flow = PromptProjectFlow(self)  # New Project from Prompt, after the dialog
         self.plan_panel.edit_requested.connect(self.push)
         gallery = self.plan_panel.gallery
         gallery.clip_clicked.connect(self.studio.timeline.select_clip)
@@ -554,28 +555,24 @@ class MainWindow(QMainWindow):
 
     async def new_project_from_prompt(self, request: PromptRequest,
                                       folder: Optional[Path] = None) -> Optional[ProjectDocument]:
-        """A project whose song is a soundtrack made for the prompt's story (made off the GUI
-        thread), then planned from that story."""
-        from mvstudio.engine.planning.prompt_only import story_settings
+        """A project whose song is a soundtrack made for the prompt's story, then planned from
+        that story (``prompt_project_flow``); an unfinished one of the same story goes on."""
         from mvstudio.engine.planning.story import compose_story
-        from mvstudio.engine.prompt_job import make_soundtrack
-        from mvstudio.engine.userdirs import cache_dir, data_dir
+        from mvstudio.engine.prompt_job import soundtrack_title, unfinished_prompt_project
+        from mvstudio.engine.userdirs import data_dir
 
         try:
             story = compose_story(request.prompt, request.duration, template=request.template)
         except MVError as exc:
             self._error(str(exc))
             return None
-        self.run_panel.append(f"making a {story.bpm:g} BPM soundtrack for the prompt…")
-        with tempfile.TemporaryDirectory(prefix="soundtrack-", dir=cache_dir()) as tmp:
-            song = await make_soundtrack(story, Path(tmp))
-            folder = folder or _free_folder(project_folder_for(song.stem, data_dir()))
-            document = self.new_project_for_song(song, folder, request.prompt)
-        if document is not None:
-            document.project.settings.update(story_settings(story))
-            document.mark_changed("settings")
-            await self.runner.run("plan")
-        return document
+        if self.prompt_flow.busy or not self._may_discard():
+            return None
+        self.set_document(None)
+        folder = folder or _free_folder(project_folder_for(soundtrack_title(request.prompt),
+                                                           data_dir()),
+                                        lambda taken: unfinished_prompt_project(taken, story))
+        return await self.prompt_flow.create(story, folder, request.cloud)
 
     @asyncSlot(str)
     async def run_action(self, action: str) -> None:
@@ -643,10 +640,15 @@ class MainWindow(QMainWindow):
         name = self.document.title if self.document else "Welcome"
         self.setWindowTitle(f"{name} — MV Studio")
 
+    def cancel_work(self) -> None:
+        """Run > Cancel (Esc): stop the run, or the soundtrack being made."""
+        self.runner.cancel()
+        self.prompt_flow.cancel()
+
     def _update_enabled(self) -> None:
         has_project = self.document is not None
         has_plan = has_project and self.document.project.plan is not None
-        running = self.runner.running
+        running = self.runner.running or self.prompt_flow.running
         for action in self.actions():
             need = action.property("enabled_when") or ""
             action.setEnabled({"": True, "project": has_project, "plan": has_plan and not running,
@@ -677,10 +679,11 @@ class MainWindow(QMainWindow):
             self.new_project_for_song(path)
 
 
-def _free_folder(folder: Path) -> Path:
-    """``folder``, or ``name 2.mvstudio``, ``name 3.mvstudio`` … if it is taken."""
+def _free_folder(folder: Path, reusable=lambda _taken: False) -> Path:
+    """``folder``, or ``name 2.mvstudio``, ``name 3.mvstudio`` … if it is taken (and not
+    ``reusable``)."""
     candidate, n = folder, 2
-    while candidate.exists():
+    while candidate.exists() and not reusable(candidate):
         candidate = folder.with_name(f"{folder.stem} {n}{folder.suffix}")
         n += 1
     return candidate

@@ -1,9 +1,11 @@
-"""A soundtrack from MusicGen on Replicate: the real client against the fake server."""
+"""A soundtrack from MusicGen on Replicate: the real client against the fake server.  (Its money,
+the project flow and resume: ``test_soundtrack_budget.py``, ``test_soundtrack_resume.py``.)"""
 
 from __future__ import annotations
 
 import asyncio
 import base64
+from contextlib import contextmanager
 
 import pytest
 from fakes.replicate_env import use_fake_replicate
@@ -11,11 +13,13 @@ from fakes.replicate_server import FakeReplicate, Outcome
 
 from mvstudio.engine.analysis.audio_io import probe_audio
 from mvstudio.engine.errors import ProviderError
+from mvstudio.engine.generation.budget import Budget
 from mvstudio.engine.generation.model_registry import cost, get_model
 from mvstudio.engine.generation.replicate_music import CONTEXT, FADE, ReplicateSoundtrack
-from mvstudio.engine.model import Scene
+from mvstudio.engine.model import Project, Scene
 from mvstudio.engine.planning.story import compose_story
 from mvstudio.engine.prompt_job import make_soundtrack
+from mvstudio.engine.store.project_file import create_project
 
 MUSICGEN = get_model("musicgen")
 SCENES = [Scene("intro", "", music_prompt="soft piano"),
@@ -24,11 +28,26 @@ SCENES = [Scene("intro", "", music_prompt="soft piano"),
 DURATIONS = [4.0, 5.5, 3.0]
 
 
-@pytest.fixture
-def fake(monkeypatch):
+@contextmanager
+def musicgen_server(monkeypatch):
+    """A fake Replicate that knows MusicGen's version, used by every new client."""
     with FakeReplicate(versions={MUSICGEN.version: MUSICGEN.ref}) as server:
         use_fake_replicate(monkeypatch, server)
         yield server
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    with musicgen_server(monkeypatch) as server:
+        yield server
+
+
+@pytest.fixture
+def budget(tmp_path):
+    """The budget of a new project (cap $20) whose ledger records the segments."""
+    store = create_project(tmp_path / "p.mvstudio", Project(name="p"))
+    yield Budget(store.db, 20.0)
+    store.close()
 
 
 def soundtrack(fake) -> ReplicateSoundtrack:
@@ -42,8 +61,9 @@ def decoded_seconds(data_url: str, tmp_path) -> float:
     return probe_audio(path).duration
 
 
-def test_segments_continue_each_other_and_the_track_has_the_planned_length(fake, tmp_path):
-    made = asyncio.run(soundtrack(fake).generate(SCENES, DURATIONS, tmp_path))
+def test_segments_continue_each_other_and_the_track_has_the_planned_length(fake, tmp_path,
+                                                                           budget):
+    made = asyncio.run(soundtrack(fake).generate(SCENES, DURATIONS, tmp_path, budget=budget))
 
     sent = [p.input for p in fake.predictions.values()]
     assert [s["prompt"] for s in sent] == ["soft piano", "warm strings", "big drums"]
@@ -59,22 +79,22 @@ def test_segments_continue_each_other_and_the_track_has_the_planned_length(fake,
     assert made.cost == pytest.approx(3 * cost(MUSICGEN, predict_time=1.5))
 
 
-def test_a_failed_segment_is_retried_then_reported_in_one_line(fake, tmp_path):
+def test_a_failed_segment_is_retried_then_reported_in_one_line(fake, tmp_path, budget):
     fake.outcomes.extend([Outcome(), Outcome("failed", error="CUDA out of memory"), Outcome()])
-    asyncio.run(soundtrack(fake).generate(SCENES, DURATIONS, tmp_path))
+    asyncio.run(soundtrack(fake).generate(SCENES, DURATIONS, tmp_path / "a", budget=budget))
     assert fake.creates[MUSICGEN.ref] == 4  # the second segment twice
 
     fake.outcomes.extend([Outcome("failed", error="CUDA\nout of memory")] * 2)
     with pytest.raises(ProviderError) as caught:
-        asyncio.run(soundtrack(fake).generate(SCENES, DURATIONS, tmp_path))
+        asyncio.run(soundtrack(fake).generate(SCENES, DURATIONS, tmp_path / "b", budget=budget))
     assert str(caught.value) == ("soundtrack segment 1 of 3: Replicate musicgen failed after 2 "
                                  "attempts: CUDA out of memory")
 
 
-def test_a_prompt_video_gets_musicgen_when_a_token_is_set(fake, tmp_path):
+def test_a_soundtrack_without_a_project_stays_offline_even_with_a_token(fake, tmp_path):
     story = compose_story("a lighthouse keeper finds a message in a bottle", 20.0)
     song = asyncio.run(make_soundtrack(story, tmp_path))
-    assert fake.creates[MUSICGEN.ref] == len(story.parts)
+    assert fake.creates[MUSICGEN.ref] == 0
     assert probe_audio(song).duration == pytest.approx(story.duration, abs=0.01)
 
 

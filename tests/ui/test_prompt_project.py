@@ -28,6 +28,8 @@ def test_the_dialog_previews_the_story_and_needs_a_prompt(qtbot):
     dialog.duration.setValue(20)
     assert create.isEnabled()
     assert dialog.story.text().startswith("Ad: 6 story beats (hook, problem, reveal")
+    assert dialog.soundtrack.text() == "Soundtrack maker: offline, free."  # no Replicate token
+    assert not dialog.cloud.isEnabled() and not dialog.cloud.isChecked()
     assert "128 BPM" in dialog.story.text()
     dialog.template.setCurrentIndex(dialog.template.findData("mood"))
     assert dialog.story.text().startswith("Mood piece:")
