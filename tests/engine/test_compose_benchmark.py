@@ -1,4 +1,4 @@
-"""The composition benchmark runs (tiny clips and song here) and prints b/a and (c)."""
+"""The composition benchmark runs (tiny clips and song here, in batches) and prints b/a and (c)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "compose_speed.py"
 
 def test_the_benchmark_runs_and_reports(capsys):
     main = runpy.run_path(str(BENCH), run_name="compose_speed")["main"]
-    main(["--cases", "3:2", "--clip-seconds", "2", "--source", "160x90",
-          "--size", "192x108", "--preset", "ultrafast"])
+    main(["--cases", "3:3", "--clip-seconds", "2", "--source", "160x90",
+          "--size", "192x108", "--preset", "ultrafast", "--max-clips", "2"])  # two batches
     out = capsys.readouterr().out
     assert "(b) composition:" in out and "(a) encode floor:" in out and "b/a = " in out
+    assert "sync audit" in out and "stream durations probe" in out and "(static grain)" in out
     assert "(c) MoviePy:" in out or "(c) skipped: moviepy not installed" in out
     assert out.rstrip().endswith(("OK", "MISSED"))

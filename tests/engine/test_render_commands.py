@@ -12,8 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mvstudio.engine.errors import InputError
-from mvstudio.engine.render.commands import (MOVES, Cut, Segment, animate_still, available_frames,
-                                             clip_fits, compose, pulse_expr, retime_speed,
+from mvstudio.engine.render.commands import (MOVES, Cut, Piece, Segment, animate_still,
+                                             available_frames, clip_fits, compose, compose_batch,
+                                             concat_script, join_batches, piece_range,
+                                             plan_batches, pulse_expr, retime_speed,
                                              segment_needs, validate_timeline, varied_move)
 
 FPS = 30
@@ -289,3 +291,115 @@ def test_every_transition_lands_on_its_frame(timeline):
     assert trims(graph) == [n.frames for n in needs]
     # Supplied frames minus the frames shown twice during transitions fill the video exactly.
     assert sum(n.frames for n in needs) - sum(c.overlap for c in cuts) == total
+
+
+# --------------------------------------------------------------------------- batches
+
+
+def test_a_short_timeline_is_one_batch_of_whole_clips():
+    segments = [seg("a", 0, 100), seg("b", 100, 190), seg("c", 190, 300)]
+    batch, = plan_batches(segments, [Cut(100, "crossfade", 10), Cut(190)], 3)
+    assert (batch.start_frame, batch.end_frame) == (0, 300)
+    assert batch.pieces == (Piece(0, 0, 100), Piece(1, 100, 190), Piece(2, 190, 300))
+
+
+def test_batches_split_on_hard_cuts_when_there_are_some():
+    segments = [seg(f"c{i}", 30 * i, 30 * i + 30) for i in range(10)]
+    cuts = [Cut(30 * i, "cut" if i in (3, 7) else "crossfade", 10) for i in range(1, 10)]
+    batches = plan_batches(segments, cuts, 4)
+    assert [(b.start_frame, b.end_frame) for b in batches] == [(0, 90), (90, 210), (210, 300)]
+    assert [len(b.pieces) for b in batches] == [3, 4, 3]
+    assert all(p.start_frame == segments[p.index].start_frame for b in batches for p in b.pieces)
+
+
+def test_without_hard_cuts_a_clip_is_split_outside_its_transitions():
+    segments = [seg(f"c{i}", 30 * i, 30 * i + 30) for i in range(6)]
+    cuts = [Cut(30 * i, "crossfade", 10) for i in range(1, 6)]
+    first, second = plan_batches(segments, cuts, 4)
+    # clip 3 (frames 90-120) is crossed by transitions on 85-95 and 115-125: split at 105
+    assert (first.end_frame, second.start_frame) == (105, 105)
+    assert first.pieces[-1] == Piece(3, 90, 105) and second.pieces[0] == Piece(3, 105, 120)
+    need = segment_needs(segments, cuts)[3]  # 5 lead + 30 slot + 5 tail
+    assert piece_range(first.pieces[-1], segments[3], need) == (0, 20)
+    assert piece_range(second.pieces[0], segments[3], need) == (20, 40)
+    graph = compose_batch(segments, cuts, second, NOWHERE / "p.mp4", fps=FPS, width=320,
+                          height=180, total_frames=180).filter_graph
+    assert "trim=start_frame=20:end_frame=40" in graph and "[0:v]" in graph
+
+
+def test_seams_keep_out_of_the_end_fades():
+    segments = [seg(f"c{i}", 20 * i, 20 * i + 20) for i in range(6)]
+    cuts = [Cut(20 * i) for i in range(1, 6)]
+    batches = plan_batches(segments, cuts, 2, fade_in_frames=30, fade_out_frames=25)
+    seams = [b.start_frame for b in batches[1:]]
+    assert seams and all(30 <= s <= 120 - 25 - 1 for s in seams)
+    assert all(len(b.pieces) <= 2 for b in batches)
+    last = compose_batch(segments, cuts, batches[-1], NOWHERE / "p.mp4", fps=FPS, width=320,
+                         height=180, total_frames=120, fade_in_frames=30, fade_out_frames=25)
+    assert f"fade=t=out:s={94 - batches[-1].start_frame}:n=25" in last.filter_graph
+    assert "fade=t=in" not in last.filter_graph
+
+
+def test_a_batch_is_video_only_and_the_join_copies_it():
+    segments = [seg("a", 0, 30), seg("b", 30, 60), seg("c", 60, 90)]
+    batches = plan_batches(segments, [Cut(30), Cut(60)], 2)
+    args = compose_batch(segments, [Cut(30), Cut(60)], batches[1], NOWHERE / "p.mp4", fps=FPS,
+                         width=320, height=180, total_frames=90).args
+    assert "-an" in args and "[aout]" not in args and "-c:a" not in args
+    assert value_after(args, "-frames:v") == str(batches[1].frames)
+    join = join_batches(NOWHERE / "parts.txt", NOWHERE / "song.wav", NOWHERE / "o.mp4", fps=FPS,
+                        total_frames=90, audio_fade=1.0)
+    assert value_after(join, "-f") == "concat" and value_after(join, "-c:v") == "copy"
+    assert value_after(join, "-af").startswith("afade=t=in")
+    assert value_after(join, "-t") == "3.000000"
+    assert concat_script([Path("/a/x.mp4"), Path("/b/it's.mp4")]) == \
+        "file '/a/x.mp4'\nfile '/b/it'\\''s.mp4'\n"
+
+
+def test_captions_keep_the_song_clock_in_every_batch():
+    segments = [seg("a", 0, 30), seg("b", 30, 60), seg("c", 60, 90)]
+    batches = plan_batches(segments, [Cut(30), Cut(60)], 2)
+    graphs = [compose_batch(segments, [Cut(30), Cut(60)], b, NOWHERE / "p.mp4", fps=FPS,
+                            width=320, height=180, total_frames=90,
+                            captions=NOWHERE / "c.ass").filter_graph for b in batches]
+    assert "setpts=PTS+" not in graphs[0] and "ass=filename=" in graphs[0]
+    assert f"settb=1/30,setpts=PTS+{batches[1].start_frame},ass=" in graphs[1]
+
+
+@settings(max_examples=60, deadline=None)
+@given(timelines(), st.integers(2, 4), st.integers(0, 10), st.integers(0, 10))
+def test_batches_tile_the_timeline_and_supply_every_frame_once(timeline, max_clips, fade_in,
+                                                               fade_out):
+    segments, cuts, total = timeline
+    batches = plan_batches(segments, cuts, max_clips, fade_in_frames=fade_in,
+                           fade_out_frames=fade_out)
+    assert batches[0].start_frame == 0 and batches[-1].end_frame == total
+    assert all(a.end_frame == b.start_frame for a, b in zip(batches, batches[1:]))
+    needs = segment_needs(segments, cuts)
+    supplied: dict[int, list[tuple[int, int]]] = {}
+    for batch in batches:
+        pieces = batch.pieces
+        assert pieces[0].start_frame == batch.start_frame and pieces[-1].end_frame == \
+            batch.end_frame
+        for p in pieces:
+            supplied.setdefault(p.index, []).append(piece_range(p, segments[p.index],
+                                                                needs[p.index]))
+        graph = compose_batch(segments, cuts, batch, NOWHERE / "p.mp4", fps=FPS, width=320,
+                              height=180, total_frames=total).filter_graph
+        shown = sum(end - skip for skip, end in (piece_range(p, segments[p.index],
+                                                             needs[p.index]) for p in pieces))
+        overlaps = sum(cuts[p.index - 1].overlap for p in pieces[1:])
+        assert shown - overlaps == batch.frames  # each batch fills its frames exactly
+        for _kind, duration, offset in xfades(graph):  # xfades stay on their global frames
+            start = batch.start_frame + round(offset * FPS)
+            assert any(c.overlap and c.at_frame - c.lead == start for c in cuts)
+    for index, ranges in supplied.items():  # a split clip continues where it stopped
+        assert ranges[0][0] == 0 and ranges[-1][1] == needs[index].frames
+        assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:]))
+    for batch in batches[1:]:  # no seam inside a transition or an end fade
+        seam = batch.start_frame
+        assert fade_in <= seam and (fade_out == 0 or seam <= total - fade_out - 1)
+        assert not any(c.overlap and c.at_frame - c.lead < seam < c.at_frame + max(c.tail, 1)
+                       for c in cuts)
+    if not fade_in and not fade_out:  # then a seam always fits
+        assert all(len(b.pieces) <= max_clips for b in batches)

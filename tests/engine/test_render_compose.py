@@ -116,6 +116,14 @@ def test_sync_audit_measures_every_cut_on_the_output(rendered):
     assert audit.summary() in events[-1].message
 
 
+def test_a_seek_decodes_the_frames_of_a_full_decode(rendered):
+    out, _, _ = rendered
+    full = grey_frames(out)
+    for start in (1, 2, 59, 60, 61, 137, 269, 440):  # keyframes every 60, B-frames between
+        window = grey_frames(out, start=start, count=12, fps=FPS)
+        assert np.array_equal(window, full[start:start + 12])  # 440: the last 10 frames
+
+
 def test_retimed_clip_and_fade_through_black_stay_on_their_frames(tmp_path, sources):
     # 4 s at 30 fps for a slot needing 126 frames (120 + the fade's lead): played 4.8 % slower
     # instead of looping; the crossfade and the fade through black are centred on their cuts.

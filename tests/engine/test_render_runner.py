@@ -17,9 +17,11 @@ import pytest
 from media_factory import lavfi_clip, pattern_clip, sine_audio, still_image
 from mvstudio.engine.errors import Cancelled, InputError, RenderError
 from mvstudio.engine.events import CancelToken, Progress, StageReporter
+from mvstudio.engine.render.audit import audit_windows
+from mvstudio.engine.render.commands import Cut
 from mvstudio.engine.render.cuts import cuts_from_differences, detect_cuts, frame_differences
 from mvstudio.engine.render.output import atomic_output, check_output_path, temp_workspace
-from mvstudio.engine.render.probe import (count_video_frames, parse_framemd5, parse_probe,
+from mvstudio.engine.render.probe import (count_video_frames, parse_framecrc, parse_probe,
                                           parse_stream, probe, stream_durations)
 from mvstudio.engine.render.runner import (_Stopper, ffmpeg_argv, parse_progress, run_ffmpeg,
                                            summarize_stderr)
@@ -103,14 +105,14 @@ def test_cover_art_is_not_the_video_stream():
     assert (info.audio.codec, info.audio.channels) == ("mp3", 2) and len(info.streams) == 2
 
 
-def test_framemd5_durations_ignore_priming():
+def test_framecrc_durations_ignore_priming():
     text = "\n".join(["#tb 0: 1/12288", "#media_type 0: video", "#tb 1: 1/44100",
                       "#media_type 1: audio",
-                      "0, -1024, 0, 512, 10, aa", "0, -512, 1024, 512, 10, bb",
-                      "0, 0, 512, 512, 10, cc",
-                      "1, -1024, -1024, 1024, 9, dd, S=1, 10, ee", "1, 0, 0, 1024, 9, ff",
-                      "1, 1024, 1024, 1024, 9, gg"])
-    assert parse_framemd5(text) == {"video": 1536 / 12288, "audio": 2048 / 44100}
+                      "0, -1024, 0, 512, 10, 0x0aa", "0, -512, 1024, 512, 10, 0x0bb",
+                      "0, 0, 512, 512, 10, 0x0cc",
+                      "1, -1024, -1024, 1024, 9, 0x0dd, S=1, Skip Samples, 10, 0x0ee",
+                      "1, 0, 0, 1024, 9, 0x0ff", "1, 1024, 1024, 1024, 9, 0x011"])
+    assert parse_framecrc(text) == {"video": 1536 / 12288, "audio": 2048 / 44100}
 
 
 def test_cut_rule_needs_a_peak_above_the_typical_change():
@@ -121,6 +123,18 @@ def test_cut_rule_needs_a_peak_above_the_typical_change():
 
 
 # --------------------------------------------------------------------------- running FFmpeg
+
+
+def test_audit_decodes_windows_around_cuts_and_loop_restarts():
+    cuts = [Cut(60), Cut(130, "crossfade", 10), Cut(600, "fadeblack", 6)]
+    # 60 +- 3 and the crossfade (frames 124..136 around it) are close to each other and
+    # to the start: one window from frame 0 (no seek), 5 frames of context around each
+    assert audit_windows(cuts) == [range(0, 142), range(591, 610)]
+    assert audit_windows(cuts, watch=[400]) == [range(0, 142), range(392, 409),
+                                                 range(591, 610)]
+    assert audit_windows(cuts, total_frames=650) == [range(0, 142), range(591, 650)]
+    assert audit_windows([], watch=[300], total_frames=310) == [range(292, 310)]
+    assert audit_windows([]) == []
 
 
 def test_progress_reaches_the_reporter():

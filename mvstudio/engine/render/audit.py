@@ -1,5 +1,8 @@
 """Sync audit: where each planned cut really is in the output file, and how long its streams are.
 
+Only the frames around the cuts are decoded (``audit_windows``, each window by an accurate seek),
+small and grey: decoding a whole 1080p output costs about as much as rendering it.
+
 A hard cut is found by ``cuts.cuts_from_differences`` near its planned frame.  A transition's
 midpoint is where the picture is half-way between the last frame before it and the first frame
 after it (mean absolute difference of raw grey frames, interpolated to a fraction of a frame); for
@@ -11,20 +14,25 @@ planned frame, which the plan put on a beat.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional, Sequence
 
 import numpy as np
 
 from mvstudio.engine.render.commands import Cut
-from mvstudio.engine.render.cuts import cuts_from_differences, differences, grey_frames
+from mvstudio.engine.render.cuts import (auto_threshold, cuts_from_differences, differences,
+                                         grey_frames)
 from mvstudio.engine.render.output import atomic_output
 
 SEARCH_FRAMES = 3  # a hard cut is looked for this many frames either side of its planned frame
 MAX_OFFSET_FRAMES = 1.0  # target: every cut within one frame
 MAX_AV_SECONDS = 0.1  # target: |video - audio| stream durations
 DIP_SHARE = 0.05  # a fade's frames are those off the straight line by this share of its depth
+CONTEXT_FRAMES = 5  # decoded either side of where a cut may show: typical frame changes
+MERGE_FRAMES = 60  # windows closer than this decode as one (a seek re-decodes from a keyframe)
+DECODERS = 2  # windows decoded at once (a short decode keeps few cores busy)
 
 
 @dataclass(frozen=True)
@@ -135,15 +143,75 @@ def transition_midpoint(grey: np.ndarray, cut: Cut) -> Optional[float]:
     return None if middle is None else round(before + middle, 2)
 
 
+def expected_frames(cut: Cut) -> range:
+    """Where ``cut`` may show: a hard cut's search window, a transition and a frame either side."""
+    if cut.overlap == 0:
+        return range(cut.at_frame - SEARCH_FRAMES, cut.at_frame + SEARCH_FRAMES + 1)
+    return range(cut.at_frame - cut.lead - 1, cut.at_frame + cut.tail + 2)
+
+
+def audit_windows(cuts: Sequence[Cut], watch: Sequence[int] = (),
+                  total_frames: Optional[int] = None) -> list[range]:
+    """The frames the audit decodes: where each cut may show and ``SEARCH_FRAMES`` around each
+    frame of ``watch`` (a looped clip's restart), ``CONTEXT_FRAMES`` wider, merged when less than
+    ``MERGE_FRAMES`` apart (or from the start, or from ``total_frames`` when known)."""
+    spans = [*map(expected_frames, cuts),
+             *(range(f - SEARCH_FRAMES, f + SEARCH_FRAMES + 1) for f in watch)]
+    merged = [[0, 0]]
+    for span in sorted(spans, key=lambda r: r.start):
+        start, stop = max(span.start - CONTEXT_FRAMES, 0), span.stop + CONTEXT_FRAMES
+        if start - merged[-1][1] < MERGE_FRAMES:
+            merged[-1][1] = max(merged[-1][1], stop)
+        else:
+            merged.append([start, stop])
+    if total_frames:
+        merged = [[a, min(b, total_frames)] for a, b in merged if a < total_frames]
+        if merged and total_frames - merged[-1][1] < MERGE_FRAMES:
+            merged[-1][1] = total_frames
+    return [range(a, b) for a, b in merged if b > a]
+
+
+@dataclass(frozen=True)
+class _Window:
+    """Grey frames decoded from frame ``start`` on."""
+
+    start: int
+    grey: np.ndarray
+
+    def midpoint(self, cut: Cut) -> Optional[float]:
+        local = transition_midpoint(self.grey, replace(cut, at_frame=cut.at_frame - self.start))
+        return None if local is None else round(self.start + local, 2)
+
+
+def _found_cuts(windows: Sequence[_Window]) -> list[int]:
+    """Hard cuts in the windows, against one threshold from all their frame changes."""
+    diffs = [differences(w.grey) for w in windows]
+    level = auto_threshold(np.concatenate([[0.0], *(d[1:] for d in diffs)]))
+    return [w.start + k for w, d in zip(windows, diffs) for k in cuts_from_differences(d, level)]
+
+
+def _midpoint(windows: Sequence[_Window], cut: Cut) -> Optional[float]:
+    window = next((w for w in windows if w.start <= cut.at_frame < w.start + len(w.grey)), None)
+    return None if window is None else window.midpoint(cut)
+
+
 def audit_render(path: Path | str, cuts: Sequence[Cut], *, fps: int, video_duration: float,
-                 audio_duration: Optional[float]) -> SyncAudit:
-    """Measure every cut of ``cuts`` in the file at ``path`` (decoded once, small and grey)."""
-    grey = grey_frames(path)
-    found = cuts_from_differences(differences(grey))
+                 audio_duration: Optional[float], watch: Sequence[int] = ()) -> SyncAudit:
+    """Measure every cut of ``cuts`` in the file at ``path``, decoded small and grey in the
+    ``audit_windows`` around them (and around the frames of ``watch``, where looped clips
+    restart); hard cuts found there that nobody planned are ``unplanned_cuts``."""
+    total = round(video_duration * fps) or None
+
+    def decode(window: range) -> _Window:
+        return _Window(window.start, grey_frames(path, start=window.start, count=len(window),
+                                                 fps=fps))
+
+    with ThreadPoolExecutor(DECODERS) as pool:
+        windows = list(pool.map(decode, audit_windows(cuts, watch, total)))
+    found = _found_cuts(windows)
     checks = [CutCheck(c.at_frame, c.kind, _hard_cut(found, c.at_frame) if c.overlap == 0
-                       else transition_midpoint(grey, c)) for c in cuts]
-    expected = [range(c.at_frame - SEARCH_FRAMES, c.at_frame + SEARCH_FRAMES + 1) if c.overlap == 0
-                else range(c.at_frame - c.lead - 1, c.at_frame + c.tail + 2) for c in cuts]
+                       else _midpoint(windows, c)) for c in cuts]
+    expected = [expected_frames(c) for c in cuts]
     unplanned = [f for f in found if not any(f in window for window in expected)]
     return SyncAudit(fps, checks, video_duration, audio_duration, unplanned)
 

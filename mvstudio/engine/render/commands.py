@@ -14,7 +14,7 @@ it, so the midpoint of an even transition is exactly ``c``::
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Optional, Sequence
@@ -356,11 +356,13 @@ class ComposeCommand:
 
 
 def segment_chain(index: int, segment: Segment, need: int, *, fps: int, width: int,
-                  height: int, speed: Optional[Fraction] = None, fit: str = "crop") -> str:
+                  height: int, speed: Optional[Fraction] = None, fit: str = "crop",
+                  skip: int = 0) -> str:
     """``[i:v]`` -> ``[v{i}]``: rate to ``fps``, scale and crop (or pad), first ``need`` frames.
 
     A ``speed`` (a retimed clip) stretches the timestamps first and holds the last frame rather
-    than looping, in case the rate conversion rounds one frame short.
+    than looping, in case the rate conversion rounds one frame short.  ``skip`` drops that many
+    frames first (the rest of a clip split between two batches): frames ``skip..need - 1``.
     """
     scale = (pad_filters if fit == "pad" else cover_filters)(width, height)
     rate = [f"fps={fps}"]
@@ -369,8 +371,9 @@ def segment_chain(index: int, segment: Segment, need: int, *, fps: int, width: i
     steps = [*scale, *rate] if slow else [*rate, *scale]
     retime = [f"setpts=PTS*{speed.denominator}/{speed.numerator}"] if speed else []
     hold = ["tpad=stop_mode=clone:stop=2"] if speed else []
+    start = f"start_frame={skip}:" if skip else ""
     chain = ["setpts=PTS-STARTPTS", *retime, *steps, *hold, "format=yuv420p",
-             f"trim=end_frame={need}", "setpts=PTS-STARTPTS"]
+             f"trim={start}end_frame={need}", "setpts=PTS-STARTPTS"]
     return f"[{index}:v]{','.join(chain)}[v{index}]"
 
 
@@ -407,18 +410,30 @@ def _join_runs(runs: list[list[int]], transitions: Sequence[Cut],
     return lines, current
 
 
-def _end_fades(total_frames: int, fade_in: int, fade_out: int) -> str:
+def _end_fades(batch: "Batch", total_frames: int, fade_in: int, fade_out: int) -> str:
     """Fade from black over the first ``fade_in`` frames, to black over the last ``fade_out``.
 
     FFmpeg's ``fade`` scales frame ``s + k`` by ``k / n`` (in) or ``1 - k / n`` (out), so the first
-    frame is black and, with ``s = total - fade_out - 1``, so is the last one.
+    frame is black and, with ``s = total - fade_out - 1``, so is the last one.  ``s`` counts the
+    frames of ``batch``; a batch has each fade whole or not at all (``plan_batches``).
     """
     fades = []
-    if fade_in > 0:
+    if fade_in > 0 and batch.start_frame == 0:
         fades.append(f"fade=t=in:s=0:n={fade_in}")
-    if fade_out > 0:
-        fades.append(f"fade=t=out:s={max(total_frames - fade_out - 1, 0)}:n={fade_out}")
+    if fade_out > 0 and batch.end_frame == total_frames:
+        start = max(total_frames - fade_out - 1 - batch.start_frame, 0)
+        fades.append(f"fade=t=out:s={start}:n={fade_out}")
     return ",".join(fades) or "null"
+
+
+def _burn(captions: Optional[Path], start_frame: int, fps: int) -> str:
+    """libass burning ``captions`` in, its clock moved to the batch's first frame."""
+    if captions is None:
+        return ""
+    ass = f"ass=filename={filter_path(captions)}"
+    if not start_frame:
+        return f",{ass}"
+    return f",settb=1/{fps},setpts=PTS+{start_frame},{ass},setpts=PTS-STARTPTS"
 
 
 def _audio_chain(total_frames: int, fps: int, fade: float) -> str:
@@ -431,6 +446,146 @@ def _audio_chain(total_frames: int, fps: int, fade: float) -> str:
             f"afade=t=out:st={max(end - fade, 0):.6g}:d={fade:.6g}")
 
 
+def _audio_out(audio_bitrate: str, total_frames: int, fps: int, out: Path) -> list[str]:
+    """AAC at ``audio_bitrate``, the output cut at the video's end, index up front."""
+    return ["-c:a", "aac", "-b:a", audio_bitrate, "-t", seconds_str(total_frames, fps),
+            "-movflags", "+faststart", str(out)]
+
+
+# --------------------------------------------------------------------------- batches
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Output frames ``[start_frame, end_frame)`` from segment ``index``: its whole slot, or the
+    part of it on one side of a batch seam."""
+
+    index: int
+    start_frame: int
+    end_frame: int
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Output frames ``[start_frame, end_frame)``, rendered by one graph from ``pieces``."""
+
+    start_frame: int
+    end_frame: int
+    pieces: tuple[Piece, ...]
+
+    @property
+    def frames(self) -> int:
+        return self.end_frame - self.start_frame
+
+
+def pieces_between(segments: Sequence[Segment], start: int, end: int) -> tuple[Piece, ...]:
+    """The parts of ``segments`` on output frames ``[start, end)``."""
+    return tuple(Piece(i, max(s.start_frame, start), min(s.end_frame, end))
+                 for i, s in enumerate(segments) if s.start_frame < end and s.end_frame > start)
+
+
+def piece_range(piece: Piece, segment: Segment, need: SegmentNeed) -> tuple[int, int]:
+    """``(skip, end)``: the piece shows frames ``skip..end - 1`` of what its segment supplies
+    (``need``, whose first ``lead_frames`` play under the incoming transition)."""
+    skip = 0 if piece.start_frame == segment.start_frame else \
+        need.lead_frames + piece.start_frame - segment.start_frame
+    end = need.frames if piece.end_frame == segment.end_frame else \
+        need.lead_frames + piece.end_frame - segment.start_frame
+    return skip, end
+
+
+def _blocked(transitions: Sequence[Cut], total_frames: int, fade_in: int,
+             fade_out: int) -> list[tuple[int, int]]:
+    """Open frame intervals no seam may fall in: a transition's overlap (and its cut frame) and
+    the end fades, which each batch renders whole."""
+    spans = [(c.at_frame - c.lead, c.at_frame + max(c.tail, 1)) for c in transitions if c.overlap]
+    return [*spans, (0, fade_in), (total_frames - fade_out - 1, total_frames)]
+
+
+def _seam(segments: Sequence[Segment], transitions: Sequence[Cut], first: int, last: int,
+          start: int, blocked: Sequence[tuple[int, int]]) -> Optional[int]:
+    """Where a batch starting at frame ``start`` in segment ``first`` ends, at most after segment
+    ``last``: the latest hard cut in its second half, else inside the latest clip that can be
+    split (the middle of its frames outside every blocked interval); None if nothing fits."""
+    def free(frame: int) -> bool:
+        return frame > start and not any(a < frame < b for a, b in blocked)
+
+    for j in range(last, first + (last - first) // 2 - 1, -1):
+        if transitions[j].overlap == 0 and free(segments[j].end_frame):
+            return segments[j].end_frame
+    for j in range(last, first, -1):
+        inside = [f for f in range(segments[j].start_frame + 1, segments[j].end_frame) if free(f)]
+        if inside:
+            return inside[len(inside) // 2]
+    return None
+
+
+def plan_batches(segments: Sequence[Segment], transitions: Sequence[Cut], max_clips: int, *,
+                 fade_in_frames: int = 0, fade_out_frames: int = 0) -> list[Batch]:
+    """The timeline in batches of at most ``max_clips`` pieces, each rendered by its own graph.
+
+    Seams fall on hard cuts or split a clip (the next batch continues it), never inside a
+    transition or an end fade; one batch when there are at most ``max_clips`` clips.
+    """
+    if max_clips < 2:
+        raise InputError(f"a batch needs room for at least 2 clips, got {max_clips}")
+    total = segments[-1].end_frame
+    blocked = _blocked(transitions, total, fade_in_frames, fade_out_frames)
+    batches, start, first = [], 0, 0
+    while len(segments) - first > max_clips:
+        seam = _seam(segments, transitions, first, first + max_clips - 1, start, blocked)
+        if seam is None:
+            break
+        batches.append(Batch(start, seam, pieces_between(segments, start, seam)))
+        start = seam
+        first = next(i for i, s in enumerate(segments) if s.end_frame > seam)
+    batches.append(Batch(start, total, pieces_between(segments, start, total)))
+    return batches
+
+
+def batch_video(segments: Sequence[Segment], transitions: Sequence[Cut], batch: Batch, *,
+                fps: int, width: int, height: int, fit: str) -> tuple[list[str], list[str], str]:
+    """Input arguments, graph lines and the last label of ``batch``'s pictures.
+
+    Each source is normalised (rate, cover-scale, crop), trimmed to the frames it must supply,
+    retimed (``retime_speed``) when that avoids a loop or a visible trim, else looped
+    (``-stream_loop -1``) when it is shorter, of unknown length or exact (the rate conversion
+    may round one frame short).  Hard cuts are concats, other transitions xfades whose offsets
+    come from integer frames counted from the batch's start.
+    """
+    needs = segment_needs(segments, transitions)
+    fits = clip_fits(segments, transitions, fps)
+    args: list[str] = []
+    lines = []
+    for k, piece in enumerate(batch.pieces):
+        segment, need = segments[piece.index], needs[piece.index]
+        skip, end = piece_range(piece, segment, need)
+        loop = fits[piece.index].action in ("looped", "unknown", "exact")
+        args += [*(["-stream_loop", "-1"] if loop else []), "-i", str(segment.source)]
+        lines.append(segment_chain(k, segment, end, fps=fps, width=width, height=height,
+                                   speed=retime_speed(segment, need.frames, fps), fit=fit,
+                                   skip=skip))
+    cuts = [replace(transitions[p.index - 1], at_frame=p.start_frame - batch.start_frame)
+            for p in batch.pieces[1:]]
+    joins, last = _join_runs(_runs(cuts), cuts, fps)
+    return args, lines + joins, last
+
+
+def _picture(segments: Sequence[Segment], transitions: Sequence[Cut], batch: Batch, *,
+             fps: int, width: int, height: int, total_frames: int, crf: int, preset: str,
+             fade_in_frames: int, fade_out_frames: int, fit: str,
+             captions: Optional[Path]) -> tuple[list[str], list[str], list[str]]:
+    """``batch``'s inputs, its graph lines ending in ``[vout]`` (end fades, captions) and the
+    video encoding options: exactly ``batch.frames`` frames at ``fps``."""
+    args, lines, last = batch_video(segments, transitions, batch, fps=fps, width=width,
+                                    height=height, fit=fit)
+    fades = _end_fades(batch, total_frames, fade_in_frames, fade_out_frames)
+    lines.append(f"[{last}]{fades}{_burn(captions, batch.start_frame, fps)}[vout]")
+    encode = ["-map", "[vout]", "-frames:v", str(batch.frames), "-r", str(fps),
+              *x264_args(crf=crf, preset=preset, fps=fps)]
+    return args, lines, encode
+
+
 def compose(segments: Sequence[Segment], transitions: Sequence[Cut], audio: Path, out: Path, *,
             fps: int, width: int, height: int, total_frames: int, crf: int = 20,
             preset: str = "medium", audio_bitrate: str = "192k", fade_in_frames: int = 0,
@@ -438,38 +593,64 @@ def compose(segments: Sequence[Segment], transitions: Sequence[Cut], audio: Path
             captions: Optional[Path] = None) -> ComposeCommand:
     """One encode from the source clips and the song to the final MP4.
 
-    Each source is normalised (rate, cover-scale, crop), trimmed to the frames it must supply,
-    retimed (``retime_speed``) when that avoids a loop or a visible trim, else looped
-    (``-stream_loop -1``) when it is shorter or of unknown length.  Hard cuts are concats,
-    other transitions xfades whose offsets come from integer frames, so every cut lands on its
-    frame.  The song is re-encoded to AAC with its timing untouched (silence-padded if short,
-    faded in and out over ``audio_fade`` seconds if given) and the output holds exactly
-    ``total_frames`` frames.  ``fit="pad"`` letterboxes instead of cropping; ``captions`` (an
-    ASS file) are burned in by libass at the end of the same graph.
+    The pictures are ``batch_video`` of the whole timeline.  The song is re-encoded to AAC with
+    its timing untouched (silence-padded if short, faded in and out over ``audio_fade`` seconds
+    if given) and the output holds exactly ``total_frames`` frames.  ``fit="pad"`` letterboxes
+    instead of cropping; ``captions`` (an ASS file) are burned in by libass at the end of the
+    same graph.
     """
     validate_timeline(segments, transitions, total_frames)
-    needs = segment_needs(segments, transitions)
-    fits = clip_fits(segments, transitions, fps)
-    args: list[str] = []
-    for segment, clip_fit in zip(segments, fits):
-        # Loop when short, unknown or exact: rate conversion may round one frame short.
-        loop = clip_fit.action in ("looped", "unknown", "exact")
-        args += [*(["-stream_loop", "-1"] if loop else []), "-i", str(segment.source)]
+    whole = Batch(0, total_frames, pieces_between(segments, 0, total_frames))
+    args, lines, encode = _picture(
+        segments, transitions, whole, fps=fps, width=width, height=height,
+        total_frames=total_frames, crf=crf, preset=preset, fade_in_frames=fade_in_frames,
+        fade_out_frames=fade_out_frames, fit=fit, captions=captions)
     args += ["-i", str(audio)]
-
-    lines = [segment_chain(i, s, n.frames, fps=fps, width=width, height=height,
-                           speed=retime_speed(s, n.frames, fps), fit=fit)
-             for i, (s, n) in enumerate(zip(segments, needs))]
-    joins, last = _join_runs(_runs(transitions), transitions, fps)
-    lines += joins
-    burn = f",ass=filename={filter_path(captions)}" if captions else ""
-    lines.append(f"[{last}]{_end_fades(total_frames, fade_in_frames, fade_out_frames)}{burn}[vout]")
     lines.append(f"[{len(segments)}:a:0]{_audio_chain(total_frames, fps, audio_fade)}[aout]")
     graph = ";\n".join(lines)
-
-    args += ["-filter_complex", graph, "-map", "[vout]", "-map", "[aout]",
-             "-frames:v", str(total_frames), "-r", str(fps),
-             *x264_args(crf=crf, preset=preset, fps=fps),
-             "-c:a", "aac", "-b:a", audio_bitrate, "-t", seconds_str(total_frames, fps),
-             "-movflags", "+faststart", str(out)]
+    args += ["-filter_complex", graph, *encode, "-map", "[aout]",
+             *_audio_out(audio_bitrate, total_frames, fps, out)]
     return ComposeCommand(args=args, filter_graph=graph)
+
+
+def compose_batch(segments: Sequence[Segment], transitions: Sequence[Cut], batch: Batch,
+                  out: Path, *, fps: int, width: int, height: int, total_frames: int,
+                  crf: int = 20, preset: str = "medium", fade_in_frames: int = 0,
+                  fade_out_frames: int = 0, fit: str = "crop",
+                  captions: Optional[Path] = None) -> ComposeCommand:
+    """The pictures of one batch alone (no audio), encoded exactly as ``compose`` encodes, so
+    that ``join_batches`` can put the parts together without encoding them again."""
+    args, lines, encode = _picture(
+        segments, transitions, batch, fps=fps, width=width, height=height,
+        total_frames=total_frames, crf=crf, preset=preset, fade_in_frames=fade_in_frames,
+        fade_out_frames=fade_out_frames, fit=fit, captions=captions)
+    graph = ";\n".join(lines)
+    args += ["-filter_complex", graph, *encode, "-an", str(out)]
+    return ComposeCommand(args=args, filter_graph=graph)
+
+
+def concat_script(parts: Sequence[Path]) -> str:
+    """A concat demuxer list naming ``parts`` in order (quotes escaped)."""
+    return "".join("file '" + p.as_posix().replace("'", "'\\''") + "'\n" for p in parts)
+
+
+def join_batches(parts_list: Path, audio: Path, out: Path, *, fps: int, total_frames: int,
+                 audio_bitrate: str = "192k", audio_fade: float = 0.0) -> list[str]:
+    """The batch files listed in ``parts_list`` (``concat_script``) copied packet for packet,
+    with the song encoded once as ``compose`` encodes it."""
+    return ["-f", "concat", "-safe", "0", "-i", str(parts_list), "-i", str(audio),
+            "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy",
+            "-af", _audio_chain(total_frames, fps, audio_fade),
+            *_audio_out(audio_bitrate, total_frames, fps, out)]
+
+
+def loop_restarts(segments: Sequence[Segment], transitions: Sequence[Cut], fps: int) -> list[int]:
+    """Output frames where a looped source starts over (a jump in the picture nobody planned)."""
+    frames: list[int] = []
+    needs = segment_needs(segments, transitions)
+    for segment, need, fit in zip(segments, needs, clip_fits(segments, transitions, fps)):
+        if fit.action == "looped":
+            first = segment.start_frame - need.lead_frames
+            frames += range(first + fit.available_frames, first + need.frames,
+                            fit.available_frames)
+    return frames

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from fractions import Fraction
 from pathlib import Path
@@ -13,7 +14,9 @@ from mvstudio.engine.export.subtitles import Cue, ass_text, write_sidecars
 from mvstudio.engine.events import CancelToken, Sink, StageReporter, null_sink
 from mvstudio.engine.model import Plan, Transition
 from mvstudio.engine.render.audit import SyncAudit, audit_render, write_audit
-from mvstudio.engine.render.commands import (ClipFit, Cut, Segment, clip_fits, compose,
+from mvstudio.engine.render.commands import (Batch, ClipFit, ComposeCommand, Cut, Segment,
+                                             clip_fits, compose, compose_batch, concat_script,
+                                             join_batches, loop_restarts, plan_batches,
                                              validate_timeline)
 from mvstudio.engine.render.options import RenderOptions
 from mvstudio.engine.render.output import atomic_output, temp_workspace
@@ -22,6 +25,9 @@ from mvstudio.engine.render.runner import run_ffmpeg
 from mvstudio.engine.timebase import to_seconds
 
 STAGE = "render"
+MAX_CLIPS_PER_GRAPH = 24  # more render in batches: a 1080p graph takes ~45 MB and a file per clip
+PROBE_THREADS = 4  # sources described at once (short FFmpeg runs, mostly waiting on the file)
+JOIN_SHARE = 0.02  # the progress share of joining the batches (stream copy, the song's encode)
 
 
 @dataclass(frozen=True)
@@ -71,16 +77,61 @@ def describe_source(segment: Segment) -> Segment:
     return replace(segment, source_frames=frames, source_fps=Fraction(fps))
 
 
+class _Share:
+    """One FFmpeg run's progress (0..1) as ``[start, start + width]`` of the whole stage."""
+
+    def __init__(self, reporter: StageReporter, start: float, width: float):
+        self._reporter, self._start, self._width = reporter, start, width
+
+    def update(self, fraction: float, message: str = "", item: Optional[str] = None,
+               force: bool = False) -> None:
+        self._reporter.update(self._start + self._width * fraction, message, item, force)
+
+
+def _run_graph(command: ComposeCommand, script: Path, frames: int, fps: int, reporter,
+               cancel: Optional[CancelToken]) -> dict[str, str]:
+    """Run ``command`` with its graph read from ``script`` (no command-line length limit)."""
+    script.write_text(command.filter_graph, encoding="utf-8")
+    return run_ffmpeg(command.with_script(script), expected_duration=float(to_seconds(frames, fps)),
+                      reporter=reporter, cancel=cancel)
+
+
+def _render_batches(segments: Sequence[Segment], transitions: Sequence[Cut],
+                    batches: Sequence[Batch], audio: Path, out: Path, work: Path, *,
+                    reporter: StageReporter, cancel: Optional[CancelToken], audio_bitrate: str,
+                    audio_fade: float, **encode) -> dict[str, str]:
+    """Each batch encoded once into its own file in ``work``, then the files joined packet for
+    packet (no second encode) with the song into ``out``; returns the join's last progress."""
+    fps, total = encode["fps"], encode["total_frames"]
+    parts, done, share = [], 0, 1 - JOIN_SHARE
+    for i, batch in enumerate(batches):
+        part = work / f"part{i:04d}.mp4"
+        command = compose_batch(segments, transitions, batch, part, **encode)
+        progress = _Share(reporter, share * done / total, share * batch.frames / total)
+        _run_graph(command, work / f"graph{i:04d}.txt", batch.frames, fps, progress, cancel)
+        parts.append(part)
+        done += batch.frames
+    listing = work / "parts.txt"
+    listing.write_text(concat_script(parts), encoding="utf-8")
+    join = join_batches(listing, audio, out, fps=fps, total_frames=total,
+                        audio_bitrate=audio_bitrate, audio_fade=audio_fade)
+    return run_ffmpeg(join, expected_duration=float(to_seconds(total, fps)),
+                      reporter=_Share(reporter, share, JOIN_SHARE), cancel=cancel)
+
+
 def render(segments: Sequence[Segment], transitions: Sequence[Cut], audio: Path | str,
            out_path: Path | str, *, total_frames: int, fps: int = 30, width: int = 1920,
            height: int = 1080, crf: int = 20, preset: str = "medium", audio_bitrate: str = "192k",
            fade_in_frames: int = 0, fade_out_frames: int = 0, audio_fade: float = 0.0,
            fit: str = "crop", captions_ass: Optional[str] = None, sink: Sink = null_sink,
-           cancel: Optional[CancelToken] = None) -> RenderReport:
-    """Compose ``segments`` over the song into ``out_path`` in one FFmpeg pass, then audit it.
+           cancel: Optional[CancelToken] = None,
+           max_clips: int = MAX_CLIPS_PER_GRAPH) -> RenderReport:
+    """Compose ``segments`` over the song into ``out_path``, then audit it.
 
-    Progress goes to ``sink`` as the ``render`` stage; ``out_path`` appears only once the video is
-    complete (``Cancelled``/``RenderError`` leave nothing behind).  The sync audit of the output
+    Up to ``max_clips`` clips are one FFmpeg pass; more render in batches (``plan_batches``),
+    each encoded once, joined by stream copy with the song.  Progress goes to ``sink`` as the
+    ``render`` stage; ``out_path`` appears only once the video is complete
+    (``Cancelled``/``RenderError`` leave nothing behind).  The sync audit of the output
     (``audit.audit_render``) is in the report and in ``NAME.audit.json`` beside it.
     ``captions_ass`` (ASS text) is burned in by the same encode.
     """
@@ -91,25 +142,32 @@ def render(segments: Sequence[Segment], transitions: Sequence[Cut], audio: Path 
         raise InputError(f"{audio.name} has no audio stream")
     reporter = StageReporter(sink, STAGE)
     reporter.start(f"composing {len(segments)} clips")
-    segments = [describe_source(s) for s in segments]
+    with ThreadPoolExecutor(PROBE_THREADS) as pool:  # each probe is an FFmpeg process
+        segments = list(pool.map(describe_source, segments))
     fits = clip_fits(segments, transitions, fps)
-    with temp_workspace(prefix="mvstudio-render-") as work, atomic_output(out_path) as temp:
+    batches = plan_batches(segments, transitions, max_clips, fade_in_frames=fade_in_frames,
+                           fade_out_frames=fade_out_frames)
+    # Scratch files (batches as big as the video) beside the output, not in a small /tmp.
+    with atomic_output(out_path) as temp, \
+            temp_workspace(prefix=".mvstudio-render-", parent=temp.parent) as work:
         captions = work / "captions.ass" if captions_ass else None
         if captions:
             captions.write_text(captions_ass, encoding="utf-8")
-        command = compose(segments, transitions, audio, temp, fps=fps, width=width, height=height,
-                          total_frames=total_frames, crf=crf, preset=preset,
-                          audio_bitrate=audio_bitrate, fade_in_frames=fade_in_frames,
-                          fade_out_frames=fade_out_frames, audio_fade=audio_fade, fit=fit,
-                          captions=captions)
-        script = work / "graph.txt"
-        script.write_text(command.filter_graph, encoding="utf-8")
-        last = run_ffmpeg(command.with_script(script),
-                          expected_duration=float(to_seconds(total_frames, fps)),
-                          reporter=reporter, cancel=cancel)
+        encode = dict(fps=fps, width=width, height=height, total_frames=total_frames, crf=crf,
+                      preset=preset, fade_in_frames=fade_in_frames,
+                      fade_out_frames=fade_out_frames, fit=fit, captions=captions)
+        if len(batches) > 1:
+            last = _render_batches(segments, transitions, batches, audio, temp, work,
+                                   reporter=reporter, cancel=cancel, audio_bitrate=audio_bitrate,
+                                   audio_fade=audio_fade, **encode)
+        else:
+            command = compose(segments, transitions, audio, temp, audio_bitrate=audio_bitrate,
+                              audio_fade=audio_fade, **encode)
+            last = _run_graph(command, work / "graph.txt", total_frames, fps, reporter, cancel)
         video_seconds, audio_seconds = stream_durations(temp)
     audit = audit_render(out_path, transitions, fps=fps, video_duration=video_seconds or 0.0,
-                         audio_duration=audio_seconds)
+                         audio_duration=audio_seconds,
+                         watch=loop_restarts(segments, transitions, fps))
     write_audit(audit, out_path)
     report = RenderReport(
         path=Path(out_path), duration=video_seconds or 0.0, audio_duration=audio_seconds,

@@ -26,11 +26,19 @@ MEDIAN_FACTOR = 4.0  # a cut differs this many times more than the median frame 
 PEAK_RATIO = 2.0  # ... and this many times more than either neighbouring frame change
 
 
-def grey_frames(path: Path | str, *, size: tuple[int, int] = (64, 36)) -> np.ndarray:
-    """Every frame of the first video stream as ``uint8`` grey images, shape ``(n, h, w)``."""
+def grey_frames(path: Path | str, *, size: tuple[int, int] = (64, 36), start: int = 0,
+                count: Optional[int] = None, fps: Optional[float] = None) -> np.ndarray:
+    """Frames of the first video stream as ``uint8`` grey images, shape ``(n, h, w)``: every
+    frame, or ``count`` frames from frame ``start`` (needs the constant ``fps``).
+
+    A ``start`` is an accurate seek: FFmpeg decodes from the keyframe before it and drops the
+    frames before half a frame ahead of it, so frame ``start`` comes first whatever the rounding.
+    """
     width, height = size
-    args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(path),
-            "-map", "0:v:0", "-fps_mode", "passthrough",
+    seek = ["-ss", f"{(start - 0.5) / fps:.6f}"] if start > 0 else []
+    limit = ["-frames:v", str(count)] if count is not None else []
+    args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", *seek, "-i", str(path),
+            "-map", "0:v:0", "-fps_mode", "passthrough", *limit,
             "-vf", f"scale={width}:{height}:flags=area,format=gray",
             "-f", "rawvideo", "-pix_fmt", "gray", "-"]
     result = subprocess.run(args, stdin=subprocess.DEVNULL, capture_output=True)

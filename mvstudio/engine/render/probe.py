@@ -3,7 +3,7 @@
 * ``probe`` parses the stream summary that ``ffmpeg -hide_banner -i FILE`` prints to stderr.
 * ``count_video_frames`` decodes the first video stream to a null muxer (timestamps passed through,
   so nothing is duplicated or dropped) and reads the final ``frame=`` of ``-progress``.
-* ``stream_durations`` stream-copies the packets into the ``framemd5`` muxer, which lists every
+* ``stream_durations`` stream-copies the packets into the ``framecrc`` muxer, which lists every
   packet's pts and duration in the stream's own time base: a stream's duration is the end of its
   last packet (max pts + duration) minus the first presented pts.  Negative pts (AAC encoder
   priming, dropped by an edit list on playback) count from 0.  Nothing is decoded, so it is fast
@@ -221,8 +221,9 @@ class _Track:
         return float((self.end - max(self.start or 0, 0)) * self.time_base)
 
 
-def parse_framemd5(text: str) -> dict[str, float]:
-    """First video and audio durations (seconds) from ``framemd5`` of stream-copied packets."""
+def parse_framecrc(text: str) -> dict[str, float]:
+    """First video and audio durations (seconds) from ``framecrc`` (or ``framemd5``, the same
+    columns) of stream-copied packets."""
     tracks: dict[int, _Track] = {}
     for line in text.splitlines():
         header = re.match(r"^#(tb|media_type) (\d+): (\S+)", line)
@@ -246,12 +247,13 @@ def parse_framemd5(text: str) -> dict[str, float]:
 def stream_durations(path: Path | str) -> tuple[Optional[float], Optional[float]]:
     """``(video_seconds, audio_seconds)`` of the first video and audio streams (None if absent)."""
     path = Path(path)
-    probe(path)  # InputError for missing or unreadable files
+    if not path.is_file():
+        raise InputError(f"cannot read {path}: no such file")
     args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(path),
-            "-map", "0:v:0?", "-map", "0:a:0?", "-c", "copy", "-f", "framemd5", "-"]
+            "-map", "0:v:0?", "-map", "0:a:0?", "-c", "copy", "-f", "framecrc", "-"]
     result = subprocess.run(args, stdin=subprocess.DEVNULL, capture_output=True)
     if result.returncode != 0:
         detail = summarize_stderr(result.stderr.decode("utf-8", "replace").splitlines())
         raise InputError(f"cannot read the packets of {path.name}: {detail}")
-    found = parse_framemd5(result.stdout.decode("ascii", "replace"))
+    found = parse_framecrc(result.stdout.decode("ascii", "replace"))
     return found.get("video"), found.get("audio")
