@@ -23,8 +23,8 @@ from mvstudio.engine.render.cuts import cuts_from_differences, detect_cuts, fram
 from mvstudio.engine.render.output import atomic_output, check_output_path, temp_workspace
 from mvstudio.engine.render.probe import (count_video_frames, parse_framecrc, parse_probe,
                                           parse_stream, probe, stream_durations)
-from mvstudio.engine.render.runner import (_Stopper, ffmpeg_argv, parse_progress, run_ffmpeg,
-                                           summarize_stderr)
+from mvstudio.engine.render.runner import (BACKGROUND_NICENESS, _Stopper, ffmpeg_argv,
+                                           parse_progress, run_ffmpeg, summarize_stderr)
 
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and pids")
 
@@ -185,6 +185,18 @@ def test_cancel_kills_ffmpeg_and_raises_cancelled():
     assert not thread.is_alive() and time.monotonic() - started < 3
     assert isinstance(outcome.get("error"), Cancelled)
     assert not pid_alive(pids[0])
+
+
+@posix_only
+def test_ffmpeg_runs_at_background_priority_so_the_window_stays_smooth():
+    niceness = []
+
+    def started(pid: int) -> None:
+        niceness.append(os.getpriority(os.PRIO_PROCESS, pid))
+
+    run_ffmpeg(["-f", "lavfi", "-i", "testsrc2=d=0.2", "-f", "null", "-"], on_start=started)
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    assert niceness == [min(19, own + BACKGROUND_NICENESS)]
 
 
 def test_cancelled_token_starts_nothing():
