@@ -246,6 +246,11 @@ class Pipeline:
                             width=self.project.width, height=self.project.height,
                             reference=self.references.for_clip(clip))
 
+    def current_still(self, clip: ClipScript) -> Optional[Asset]:
+        """The still the clip's video is made from now; its newest while none is current."""
+        return self.project.fresh_asset(clip.id, "image", self.image_hash(clip)) \
+            or self.project.latest_asset(clip.id, "image")
+
     def image_hash(self, clip: ClipScript) -> str:
         if clip.image_path:  # the user's picture: named by its content, fitted to the frame
             return input_hash("image", OWN_PICTURE, clip.image_path, self.project.width,

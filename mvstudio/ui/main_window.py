@@ -601,7 +601,10 @@ class MainWindow(QMainWindow):
             self.run_panel.show_cost(spent_total(self.document.store.db),
                                      self.runner.settings.budget_cap_usd)
         states = self.clip_states()
-        self.studio.refresh(states)
+        plan = self.document.project.plan if self.document else None
+        pipeline = self.runner.pipeline() if plan else None
+        self.studio.refresh(states, {c.id: pipeline.current_still(c) for c in plan.clips}
+                            if plan else {})
         self.plan_panel.show_project(self.document.project if self.document else None)
         self._show_stills()
         self._show_in_inspector(self.studio.selected_clip(), states)

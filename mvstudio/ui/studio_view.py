@@ -28,6 +28,7 @@ class StudioView(QWidget):
         self._snap_on = True
         self._shown: tuple = (None, None)  # the (project, waveform) the timeline was given
         self._thumbs = ThumbnailCache(self)
+        self._stills: dict = {}  # clip id -> the still (asset) its video is made from now
         self._thumbs.ready.connect(self._thumbnail_ready)
         self.timeline = TimelineView(thumbnail_for=self._thumbnail)
         self.timeline.clip_selected.connect(self.clip_selected)
@@ -50,7 +51,15 @@ class StudioView(QWidget):
         self.player.unload()
         self.refresh({})
 
-    def refresh(self, states: dict[str, str]) -> None:
+    def refresh(self, states: dict[str, str], stills: Optional[dict] = None) -> None:
+        """Show the project as it is: ``states`` per clip id, and the ``stills`` (assets) the
+        clips are made from now (else each clip's newest still is shown)."""
+        stills = stills or {}
+        changed = {c for c in stills.keys() | self._stills.keys()
+                   if _media(stills.get(c)) != _media(self._stills.get(c))}
+        self._stills = stills
+        if changed:
+            self.timeline.lanes["clips"].forget_thumbnails(changed)
         project = self.document.project if self.document else None
         waveform = self._waveform()
         if project is not self._shown[0] or waveform is not self._shown[1]:  # new project or song
@@ -76,7 +85,7 @@ class StudioView(QWidget):
 
     def _thumbnail(self, clip_id: str) -> Optional[QPixmap]:
         project = self.document.project if self.document else None
-        asset = project.latest_asset(clip_id, "image") if project else None
+        asset = self._still_of(project, clip_id)
         if asset is None:
             return None
         store = self.document.store
@@ -139,8 +148,14 @@ class StudioView(QWidget):
         project = self.document.project if self.document else None
         clips = project.plan.clips if project and project.plan else []
         clip = next((c for c in clips if c.start_frame <= frame < c.end_frame), None)
-        asset = project.latest_asset(clip.id, "image") if clip else None
+        asset = self._still_of(project, clip.id) if clip else None
         return self.document.store.media.path(asset.media) if asset else None
+
+    def _still_of(self, project, clip_id: str):
+        """The still shown for a clip: the current one (``refresh``), else its newest."""
+        if project is None:
+            return None
+        return self._stills.get(clip_id) or project.latest_asset(clip_id, "image")
 
     def preview_file(self) -> Optional[Path]:
         """The project's preview render: the last render when it is in this project, else
@@ -165,3 +180,7 @@ class StudioView(QWidget):
                               f"{project.plan.clips.index(clip) + 1} · its own timing")
         self.transport.play()
         return True
+
+
+def _media(asset) -> str:
+    return asset.media if asset is not None else ""

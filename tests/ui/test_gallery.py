@@ -244,6 +244,17 @@ def test_stills_are_replaced_by_a_drop_undone_and_regenerated_one_clip_at_a_time
     assert {(a.owner, a.kind, a.provider) for a in project.assets[made:]} == {
         (target.id, "image", "photos"), (target.id, "clip", "local-animator")}
 
+    # back to the generated still: the player and the timeline show it, not the newer picture
+    window.undo()
+    window.refresh_views()
+    current = window.runner.pipeline().current_still(target)
+    assert current.provider != "photos" and current is not project.latest_asset(target.id, "image")
+    assert window.studio.player.still_for(target.start_frame) == \
+        document.store.media.path(current.media)
+    window.redo()
+    window.refresh_views()
+    assert window.runner.pipeline().current_still(target).provider == "photos"
+
     # regenerate clip 3 from its tile: a new seed, and only it is made again
     seed, made = other.seed, len(project.assets)
     trigger_and_wait(window, loop, action(gallery.tiles[other.id], "Regenerate clip 3"))
