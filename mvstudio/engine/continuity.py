@@ -95,14 +95,17 @@ class ContinuedShots:
         unless it is recorded already; ``ProviderError`` when that clip has no video."""
         p = self.pipeline
         before = continued_clip(p.project.plan, clip)
-        if before is None or self.start(clip) is not None:
+        if before is None:
             return
         found = self._video_before(clip)
         if found is None:
             raise ProviderError(f"it continues {p.label(before)}, whose video is not made")
+        wanted = frame_hash(*found)
+        if p.project.fresh_asset(clip.id, "frame", wanted) is not None:
+            return
         video, seconds = found
         path = await asyncio.to_thread(extract_frame, p.store.media.path(video.media), seconds,
                                        Path(workdir) / f"{clip.id}-first.png", cancel)
-        await p.record(clip.id, "frame", frame_hash(video, seconds),
+        await p.record(clip.id, "frame", wanted,
                        Generated(path, "continuity", width=p.project.width,
                                  height=p.project.height))

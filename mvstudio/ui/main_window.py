@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
@@ -37,6 +37,9 @@ from mvstudio.ui.run_controller import RunController
 from mvstudio.ui.studio_view import StudioView
 from mvstudio.ui.style import apply_dark_theme
 from mvstudio.ui.welcome import WelcomePage
+
+if TYPE_CHECKING:
+    from mvstudio.engine.pipeline import Pipeline
 
 AUDIO_SUFFIXES = {".mp3", ".wav", ".flac", ".ogg", ".m4a", ".aac", ".opus", ".aif", ".aiff"}
 AUDIO_FILTER = "Audio (*.mp3 *.wav *.flac *.ogg *.m4a *.aac *.opus *.aif *.aiff);;All files (*)"
@@ -479,12 +482,12 @@ class MainWindow(QMainWindow):
             return False
         return self.push(lambda p: build(p, media))
 
-    def _show_stills(self) -> None:
+    def _show_stills(self, pipeline: Optional[Pipeline] = None) -> None:
         document = self.document
         if document is None or document.project.plan is None:
             self.plan_panel.gallery.show_stills(None)
             return
-        pipeline = self.runner.pipeline()
+        pipeline = pipeline or self.runner.pipeline()
         self.plan_panel.gallery.show_stills(document.project, document.store.media.path,
                                             pipeline.image_hash, pipeline.references)
 
@@ -600,28 +603,27 @@ class MainWindow(QMainWindow):
         if self.document is not None:
             self.run_panel.show_cost(spent_total(self.document.store.db),
                                      self.runner.settings.budget_cap_usd)
-        states = self.clip_states()
         plan = self.document.project.plan if self.document else None
-        pipeline = self.runner.pipeline() if plan else None
+        pipeline = self.runner.pipeline() if plan else None  # one for every view below
+        states = self.clip_states(pipeline)
         self.studio.refresh(states, {c.id: pipeline.current_still(c) for c in plan.clips}
                             if plan else {})
         self.plan_panel.show_project(self.document.project if self.document else None)
-        self._show_stills()
+        self._show_stills(pipeline)
         self._show_in_inspector(self.studio.selected_clip(), states)
         self.cloud.refresh()
         self.photo_actions.refresh()
-        plan = self.document.project.plan if self.document else None
         self.run_panel.failures.show_failures(
             [(c.id, i + 1, self.runner.failures[c.id]) for i, c in enumerate(plan.clips)
              if states.get(c.id) == "failed"] if plan else [])
         self._update_title()
         self._update_enabled()
 
-    def clip_states(self) -> dict[str, str]:
+    def clip_states(self, pipeline: Optional[Pipeline] = None) -> dict[str, str]:
         """fresh / stale / running / failed for every clip (from the pipeline's hashes)."""
         if self.document is None or self.document.project.plan is None:
             return {}
-        stale = {c.id for c in self.runner.pipeline().stale_clips()}
+        stale = {c.id for c in (pipeline or self.runner.pipeline()).stale_clips()}
         return {c.id: self.runner.clip_state(c.id, c.id in stale)
                 for c in self.document.project.plan.clips}
 

@@ -59,19 +59,16 @@ def test_one_clip_made_by_its_own_model_costs_its_price_and_goes_stale_alone(fak
     assert clips[1].video_model == "kling-v2.1"
     p = cloud_pipeline(setup)
     kling = ReplicateVideo("token", get_model("kling-v2.1"))
-    one = estimate_run(p, only=clips[1].id)
-    assert one.stages["clips"] == pytest.approx(kling.estimate(p.clip_request(clips[1]) or
-                                                               _placeholder(p, clips[1])))
+    one = estimate_run(p, only=clips[1].id)  # before its still exists: priced by its slot
+    assert p.clip_request(clips[1]) is None
+    assert one.stages["clips"] == pytest.approx(
+        kling.estimate(_clip_request(p, clips[1].id, clips[1].frames)))
     generate(p)
     assert fake.creates[KLING] == 1 and fake.creates[SEEDANCE] == len(clips) - 1
     assert p.clip_source(clips[1]).model == "kling-v2.1"
 
     apply(project, set_clip_model(project, clips[1].id, ""))  # back to the project's model
     assert [c.id for c in cloud_pipeline(setup).stale_clips()] == [clips[1].id]
-
-
-def _placeholder(p, clip):
-    return _clip_request(p, clip.id, clip.frames)
 
 
 def test_a_clip_model_must_be_a_video_model_of_the_registry(setup):
