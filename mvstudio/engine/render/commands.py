@@ -14,7 +14,7 @@ it, so the midpoint of an even transition is exactly ``c``::
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Optional, Sequence
@@ -377,37 +377,53 @@ def segment_chain(index: int, segment: Segment, need: int, *, fps: int, width: i
     return f"[{index}:v]{','.join(chain)}[v{index}]"
 
 
-def _runs(transitions: Sequence[Cut]) -> list[list[int]]:
-    """Segment indices grouped into runs joined by hard cuts (a run is one concat)."""
-    runs = [[0]]
-    for i, cut in enumerate(transitions, start=1):
-        if cut.overlap:
-            runs.append([i])
+def _trimmed(label: str, start: int, end: Optional[int]) -> str:
+    """Frames ``start..end - 1`` of a split-off copy of a clip, timestamps from 0."""
+    bounds = ":".join(([f"start_frame={start}"] if start else [])
+                      + ([f"end_frame={end}"] if end is not None else []))
+    return f"[{label}]trim={bounds},setpts=PTS-STARTPTS"
+
+
+def _join_pieces(supplied: Sequence[int], transitions: Sequence[Cut],
+                 fps: int) -> tuple[list[str], str]:
+    """One concat of the clips ``[v{k}]`` (``supplied[k]`` frames each) and their transitions;
+    returns graph lines and the output label.
+
+    ``xfade`` takes no yuv420p, so FFmpeg would convert every frame passing through a chain of
+    xfades to yuv444p and back.  Here only the frames two clips share go through one: each clip
+    is split into its head (under the incoming transition), middle and tail (under the outgoing
+    one), each transition is an ``xfade`` of a tail and the next head from offset 0, and the
+    concat puts middles and transitions in order, all in yuv420p but the transitions' frames.
+    """
+    ins = [0, *(t.overlap for t in transitions)]
+    outs = [*(t.overlap for t in transitions), 0]
+    lines, order, previous_tail = [], [], ""
+    for k, (frames, head, tail) in enumerate(zip(supplied, ins, outs)):
+        middle = frames - head - tail
+        parts = [(name, a, b) for name, a, b, n in (("h", 0, head, head),
+                                                    ("m", head, head + middle, middle),
+                                                    ("t", head + middle, None, tail)) if n]
+        if len(parts) == 1:  # nothing shared: the clip itself
+            labels = {parts[0][0]: f"v{k}"}
         else:
-            runs[-1].append(i)
-    return runs
-
-
-def _join_runs(runs: list[list[int]], transitions: Sequence[Cut],
-               fps: int) -> tuple[list[str], str]:
-    """Concat each run, then xfade the runs in order; returns graph lines and the last label."""
-    lines, labels = [], []
-    for r, members in enumerate(runs):
-        if len(members) == 1:
-            labels.append(f"v{members[0]}")
-            continue
-        inputs = "".join(f"[v{i}]" for i in members)
-        lines.append(f"{inputs}concat=n={len(members)}:v=1:a=0,settb=1/{fps}[r{r}]")
-        labels.append(f"r{r}")
-    current = labels[0]
-    for r in range(1, len(runs)):
-        cut = transitions[runs[r][0] - 1]
-        offset = seconds_str(cut.at_frame - cut.lead, fps)
-        duration = seconds_str(cut.overlap, fps)
-        lines.append(f"[{current}][{labels[r]}]xfade=transition={XFADE_NAMES[cut.kind]}:"
-                     f"duration={duration}:offset={offset}[x{r}]")
-        current = f"x{r}"
-    return lines, current
+            labels = {name: f"{name}{k}" for name, _a, _b in parts}
+            lines.append(f"[v{k}]split={len(parts)}" + "".join(f"[{name}{k}s]"
+                                                               for name, _a, _b in parts))
+            lines += [f"{_trimmed(f'{name}{k}s', a, b)}[{name}{k}]" for name, a, b in parts]
+        if head:
+            cut = transitions[k - 1]
+            lines.append(f"[{previous_tail}][{labels['h']}]xfade=transition="
+                         f"{XFADE_NAMES[cut.kind]}:duration={seconds_str(cut.overlap, fps)}"
+                         f":offset=0,format=yuv420p[x{k}]")
+            order.append(f"x{k}")
+        if middle:
+            order.append(labels["m"])
+        previous_tail = labels.get("t")
+    if len(order) == 1:
+        return lines, order[0]
+    lines.append("".join(f"[{label}]" for label in order)
+                 + f"concat=n={len(order)}:v=1:a=0,settb=1/{fps}[joined]")
+    return lines, "joined"
 
 
 def _end_fades(batch: "Batch", total_frames: int, fade_in: int, fade_out: int) -> str:
@@ -550,24 +566,23 @@ def batch_video(segments: Sequence[Segment], transitions: Sequence[Cut], batch: 
     Each source is normalised (rate, cover-scale, crop), trimmed to the frames it must supply,
     retimed (``retime_speed``) when that avoids a loop or a visible trim, else looped
     (``-stream_loop -1``) when it is shorter, of unknown length or exact (the rate conversion
-    may round one frame short).  Hard cuts are concats, other transitions xfades whose offsets
-    come from integer frames counted from the batch's start.
+    may round one frame short).  ``_join_pieces`` puts them and their transitions in order.
     """
     needs = segment_needs(segments, transitions)
     fits = clip_fits(segments, transitions, fps)
     args: list[str] = []
-    lines = []
+    lines, supplied = [], []
     for k, piece in enumerate(batch.pieces):
         segment, need = segments[piece.index], needs[piece.index]
         skip, end = piece_range(piece, segment, need)
+        supplied.append(end - skip)
         loop = fits[piece.index].action in ("looped", "unknown", "exact")
         args += [*(["-stream_loop", "-1"] if loop else []), "-i", str(segment.source)]
         lines.append(segment_chain(k, segment, end, fps=fps, width=width, height=height,
                                    speed=retime_speed(segment, need.frames, fps), fit=fit,
                                    skip=skip))
-    cuts = [replace(transitions[p.index - 1], at_frame=p.start_frame - batch.start_frame)
-            for p in batch.pieces[1:]]
-    joins, last = _join_runs(_runs(cuts), cuts, fps)
+    cuts = [transitions[p.index - 1] for p in batch.pieces[1:]]
+    joins, last = _join_pieces(supplied, cuts, fps)
     return args, lines + joins, last
 
 
