@@ -7,6 +7,7 @@ import subprocess
 from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -360,17 +361,26 @@ def test_seams_keep_out_of_the_end_fades():
     assert "fade=t=in" not in last.filter_graph
 
 
-def test_a_batch_is_video_only_and_the_join_copies_it():
+def test_a_batch_is_video_only_the_first_encodes_the_song_and_the_join_copies_them():
     segments = [seg("a", 0, 30), seg("b", 30, 60), seg("c", 60, 90)]
     batches = plan_batches(segments, [Cut(30), Cut(60)], 2)
     args = compose_batch(segments, [Cut(30), Cut(60)], batches[1], NOWHERE / "p.mp4", fps=FPS,
                          width=320, height=180, total_frames=90).args
     assert "-an" in args and "[aout]" not in args and "-c:a" not in args
     assert value_after(args, "-frames:v") == str(batches[1].frames)
-    join = join_batches(NOWHERE / "parts.txt", NOWHERE / "song.wav", NOWHERE / "o.mp4", fps=FPS,
-                        total_frames=90, audio_fade=1.0)
-    assert value_after(join, "-f") == "concat" and value_after(join, "-c:v") == "copy"
-    assert value_after(join, "-af").startswith("afade=t=in")
+    first = compose_batch(segments, [Cut(30), Cut(60)], batches[0], NOWHERE / "p.mp4", fps=FPS,
+                          width=320, height=180, total_frames=90, audio=NOWHERE / "song.wav",
+                          audio_out=NOWHERE / "song.m4a", audio_fade=1.0)
+    pictures, song = first.args[:first.args.index(str(NOWHERE / "p.mp4")) + 1], \
+        first.args[first.args.index(str(NOWHERE / "p.mp4")) + 1:]
+    assert "-an" in pictures and value_after(pictures, "-map") == "[vout]"
+    assert f"[{len(batches[0].pieces)}:a:0]afade=t=in" in first.filter_graph  # the song's input
+    assert value_after(song, "-map") == "[aout]" and value_after(song, "-c:a") == "aac"
+    assert value_after(song, "-t") == "3.000000" and song[-1] == str(NOWHERE / "song.m4a")
+    join = join_batches(NOWHERE / "parts.txt", NOWHERE / "song.m4a", NOWHERE / "o.mp4", fps=FPS,
+                        total_frames=90)
+    assert value_after(join, "-f") == "concat" and value_after(join, "-c") == "copy"
+    assert "-c:a" not in join and "-af" not in join  # nothing is encoded twice
     assert value_after(join, "-t") == "3.000000"
     assert concat_script([Path("/a/x.mp4"), Path("/b/it's.mp4")]) == \
         "file '/a/x.mp4'\nfile '/b/it'\\''s.mp4'\n"
@@ -423,3 +433,33 @@ def test_batches_tile_the_timeline_and_supply_every_frame_once(timeline, max_cli
                        for c in cuts)
     if not fade_in and not fade_out:  # then a seam always fits
         assert all(len(b.pieces) <= max_clips for b in batches)
+
+
+def forced_keyframes(args: list[str]) -> list[int]:
+    """Frames ``-force_key_frames`` forces (each time is half a frame before its frame)."""
+    if "-force_key_frames" not in args:
+        return [0]
+    times = value_after(args, "-force_key_frames").split(",")
+    return [0, *(round(float(t) * FPS + 0.5) for t in times)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(timelines(), st.integers(0, 20))
+def test_keyframes_avoid_transitions_take_hard_cuts_and_come_every_two_seconds(timeline,
+                                                                               fade_out):
+    segments, cuts, total = timeline
+    fade_out = min(fade_out, segments[-1].frames // 2)
+    args = build(segments, cuts, total, fade_out_frames=fade_out).args
+    keys = forced_keyframes(args)
+    assert keys == sorted(set(keys)) and keys[0] == 0 and keys[-1] < total
+    for c in cuts:
+        if c.overlap:  # nothing from the frame before a transition to its last frame
+            assert not any(c.at_frame - c.lead - 1 < k < c.at_frame + max(c.tail, 1)
+                           for k in keys)
+        elif total - fade_out - 1 >= c.at_frame:
+            assert c.at_frame in keys
+    assert not any(total - fade_out - 1 < k for k in keys)
+    longest = max([c.overlap + 2 for c in cuts] + [fade_out + 1])
+    gaps = np.diff([*keys, total])
+    assert gaps.max() <= 2 * FPS + longest  # x264's own (-g) never come
+    assert int(value_after(args, "-g")) > gaps.max() and value_after(args, "-sc_threshold") == "0"

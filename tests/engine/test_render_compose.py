@@ -222,3 +222,32 @@ def test_animate_still_pulses_on_beats(tmp_path):
         assert diffs[b] > 4 * calm and diffs[b] == diffs[b - 3:b + 4].max()
     quiet = [k for k in range(1, 48) if all(not 0 <= k - b < 6 for b in beats)]
     assert diffs[quiet].max() < min(diffs[b] for b in beats) / 3
+
+
+def keyframes_of(video: Path) -> list[int]:
+    """Output frames that are keyframes (packets ``framecrc`` lists without ``F=`` flags)."""
+    from mvstudio.engine.render.ffmpeg import ffmpeg_exe
+    import subprocess
+    text = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(video), "-map", "0:v", "-c",
+                           "copy", "-f", "framecrc", "-"], capture_output=True, check=True,
+                          text=True).stdout
+    tb = Fraction(next(line.split()[-1] for line in text.splitlines() if line.startswith("#tb")))
+    pts = [(int(line.split(",")[2]), "F=" not in line) for line in text.splitlines()
+           if line and not line.startswith("#")]
+    first = min(p for p, _key in pts)
+    return sorted(round((p - first) * tb * FPS) for p, key in pts if key)
+
+
+def test_keyframes_fall_on_hard_cuts_and_never_in_a_transition(tmp_path, sources):
+    """A keyframe inside a fade made x264 hold the picture for two frames, then jump: the 2 s
+    keyframe at frame 60 moves to the first frame after the crossfade on 55..64, and the hard
+    cut at 100 (where the picture changes anyway) takes the next one."""
+    out = tmp_path / "keys.mp4"
+    segments = [Segment(sources["b"], 0, 60), Segment(sources["c"], 60, 100),
+                Segment(sources["a"], 100, 150)]
+    render(segments, [Cut(60, "crossfade", 10), Cut(100)], sources["song"], out,
+           total_frames=150, fps=FPS, width=W, height=H, preset="veryfast", fade_out_frames=12)
+    assert keyframes_of(out) == [0, 65, 100]
+    means = grey_frames(out).astype(np.float64).mean(axis=(1, 2))
+    share = (means[55:66] - means[54]) / (means[65] - means[54])  # 55 is still all clip b
+    assert np.all(np.diff(share) > 0.05)  # a steady ramp, frame by frame

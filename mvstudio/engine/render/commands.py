@@ -35,10 +35,43 @@ PULSE_DECAY_SECONDS = 0.2  # a beat pulse falls to ~5% (three time constants) in
 FLASH_PER_PULSE = 1.5  # brightness flash (eq units) per unit of zoom punch
 
 
-def x264_args(*, crf: int, preset: str, fps: int) -> list[str]:
-    """H.264 High, yuv420p, a keyframe every 2 s (cheap seeking for the timeline preview)."""
-    return ["-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
-            "-g", str(2 * fps)]
+KEYFRAME_SECONDS = 2  # a keyframe this often: cheap seeking for the timeline preview
+
+
+def x264_args(*, crf: int, preset: str, fps: int, keyframes: Sequence[int] = (),
+              frames: int = 0) -> list[str]:
+    """H.264 High, yuv420p, a keyframe every ``KEYFRAME_SECONDS``, or on exactly the frames of
+    ``keyframes`` (ascending, from 0; ``place_keyframes`` over ``frames``) and nowhere else:
+    then x264's own scene-cut keyframes are off too (it put them inside crossfades)."""
+    args = ["-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p"]
+    if not keyframes:
+        return [*args, "-g", str(KEYFRAME_SECONDS * fps)]
+    ends = [*keyframes[1:], max(frames, keyframes[-1] + 1)]
+    gap = max(b - a for a, b in zip(keyframes, ends))
+    # A frame is forced when its time reaches the given one: half a frame early is exact.
+    times = ",".join(f"{(k - 0.5) / fps:.6f}" for k in keyframes if k > 0)
+    return [*args, *(["-force_key_frames", times] if times else []),
+            "-g", str(max(gap, KEYFRAME_SECONDS * fps) + 1), "-sc_threshold", "0"]
+
+
+def place_keyframes(frames: int, fps: int, blocked: Sequence[tuple[int, int]],
+                    cuts: Sequence[int] = ()) -> list[int]:
+    """Keyframes over ``frames``: on each hard cut of ``cuts`` (where the picture changes
+    anyway), else ``KEYFRAME_SECONDS`` after the last one, moved past the open frame intervals
+    of ``blocked`` (``keyframe_free``) it falls in."""
+    def free(frame: int) -> bool:
+        return not any(a < frame < b for a, b in blocked)
+
+    on_cuts = sorted(c for c in cuts if 0 < c < frames and free(c))
+    keys = [0]
+    while True:
+        due = keys[-1] + KEYFRAME_SECONDS * fps
+        frame = next((c for c in on_cuts if keys[-1] < c <= due), due)
+        while not free(frame):
+            frame = max(b for a, b in blocked if a < frame < b)
+        if frame >= frames:
+            return keys
+        keys.append(frame)
 
 
 def cover_filters(width: int, height: int) -> list[str]:
@@ -452,6 +485,11 @@ def _burn(captions: Optional[Path], start_frame: int, fps: int) -> str:
     return f",settb=1/{fps},setpts=PTS+{start_frame},{ass},setpts=PTS-STARTPTS"
 
 
+def _song_chain(index: int, total_frames: int, fps: int, fade: float) -> str:
+    """Input ``index`` (the song) through ``_audio_chain`` to ``[aout]``."""
+    return f"[{index}:a:0]{_audio_chain(total_frames, fps, fade)}[aout]"
+
+
 def _audio_chain(total_frames: int, fps: int, fade: float) -> str:
     """Pad the song with silence; fade it in and out over ``fade`` seconds when positive."""
     if fade <= 0:
@@ -510,11 +548,18 @@ def piece_range(piece: Piece, segment: Segment, need: SegmentNeed) -> tuple[int,
     return skip, end
 
 
-def _blocked(transitions: Sequence[Cut], total_frames: int, fade_in: int,
-             fade_out: int) -> list[tuple[int, int]]:
-    """Open frame intervals no seam may fall in: a transition's overlap (and its cut frame) and
-    the end fades, which each batch renders whole."""
-    spans = [(c.at_frame - c.lead, c.at_frame + max(c.tail, 1)) for c in transitions if c.overlap]
+def keyframe_free(transitions: Sequence[Cut], total_frames: int, fade_in: int,
+                  fade_out: int) -> list[tuple[int, int]]:
+    """Open frame intervals where no keyframe may fall, nor a batch seam (a batch starts on one):
+    a transition's frames (and its cut frame), the frame before (whose keyframe would open it)
+    and the end fades, which each batch renders whole.
+
+    An I-frame at the start of, or inside, a fade makes x264 hold the picture on the frames after
+    it (at CRF 20 its P-frames skip the small change a fade makes per frame): the fade stalls
+    for two frames and then jumps.
+    """
+    spans = [(c.at_frame - c.lead - 1, c.at_frame + max(c.tail, 1))
+             for c in transitions if c.overlap]
     return [*spans, (0, fade_in), (total_frames - fade_out - 1, total_frames)]
 
 
@@ -546,7 +591,7 @@ def plan_batches(segments: Sequence[Segment], transitions: Sequence[Cut], max_cl
     if max_clips < 2:
         raise InputError(f"a batch needs room for at least 2 clips, got {max_clips}")
     total = segments[-1].end_frame
-    blocked = _blocked(transitions, total, fade_in_frames, fade_out_frames)
+    blocked = keyframe_free(transitions, total, fade_in_frames, fade_out_frames)
     batches, start, first = [], 0, 0
     while len(segments) - first > max_clips:
         seam = _seam(segments, transitions, first, first + max_clips - 1, start, blocked)
@@ -596,8 +641,14 @@ def _picture(segments: Sequence[Segment], transitions: Sequence[Cut], batch: Bat
                                     height=height, fit=fit)
     fades = _end_fades(batch, total_frames, fade_in_frames, fade_out_frames)
     lines.append(f"[{last}]{fades}{_burn(captions, batch.start_frame, fps)}[vout]")
+    blocked = [(a - batch.start_frame, b - batch.start_frame) for a, b in
+               keyframe_free(transitions, total_frames, fade_in_frames, fade_out_frames)]
+    cuts = [transitions[p.index - 1].at_frame - batch.start_frame for p in batch.pieces[1:]
+            if not transitions[p.index - 1].overlap]
+    keyframes = place_keyframes(batch.frames, fps, blocked, cuts)
     encode = ["-map", "[vout]", "-frames:v", str(batch.frames), "-r", str(fps),
-              *x264_args(crf=crf, preset=preset, fps=fps)]
+              *x264_args(crf=crf, preset=preset, fps=fps, keyframes=keyframes,
+                         frames=batch.frames)]
     return args, lines, encode
 
 
@@ -621,7 +672,7 @@ def compose(segments: Sequence[Segment], transitions: Sequence[Cut], audio: Path
         total_frames=total_frames, crf=crf, preset=preset, fade_in_frames=fade_in_frames,
         fade_out_frames=fade_out_frames, fit=fit, captions=captions)
     args += ["-i", str(audio)]
-    lines.append(f"[{len(segments)}:a:0]{_audio_chain(total_frames, fps, audio_fade)}[aout]")
+    lines.append(_song_chain(len(segments), total_frames, fps, audio_fade))
     graph = ";\n".join(lines)
     args += ["-filter_complex", graph, *encode, "-map", "[aout]",
              *_audio_out(audio_bitrate, total_frames, fps, out)]
@@ -631,16 +682,26 @@ def compose(segments: Sequence[Segment], transitions: Sequence[Cut], audio: Path
 def compose_batch(segments: Sequence[Segment], transitions: Sequence[Cut], batch: Batch,
                   out: Path, *, fps: int, width: int, height: int, total_frames: int,
                   crf: int = 20, preset: str = "medium", fade_in_frames: int = 0,
-                  fade_out_frames: int = 0, fit: str = "crop",
-                  captions: Optional[Path] = None) -> ComposeCommand:
-    """The pictures of one batch alone (no audio), encoded exactly as ``compose`` encodes, so
-    that ``join_batches`` can put the parts together without encoding them again."""
+                  fade_out_frames: int = 0, fit: str = "crop", captions: Optional[Path] = None,
+                  audio: Optional[Path] = None, audio_out: Optional[Path] = None,
+                  audio_bitrate: str = "192k", audio_fade: float = 0.0) -> ComposeCommand:
+    """The pictures of one batch alone, encoded exactly as ``compose`` encodes, so that
+    ``join_batches`` can put the parts together without encoding them again.
+
+    Given ``audio`` and ``audio_out``, the same FFmpeg also encodes the whole song as ``compose``
+    does into ``audio_out`` (AAC), while the pictures encode, rather than after them.
+    """
     args, lines, encode = _picture(
         segments, transitions, batch, fps=fps, width=width, height=height,
         total_frames=total_frames, crf=crf, preset=preset, fade_in_frames=fade_in_frames,
         fade_out_frames=fade_out_frames, fit=fit, captions=captions)
+    song = []
+    if audio is not None and audio_out is not None:
+        args += ["-i", str(audio)]
+        lines.append(_song_chain(len(batch.pieces), total_frames, fps, audio_fade))
+        song = ["-map", "[aout]", *_audio_out(audio_bitrate, total_frames, fps, audio_out)]
     graph = ";\n".join(lines)
-    args += ["-filter_complex", graph, *encode, "-an", str(out)]
+    args += ["-filter_complex", graph, *encode, "-an", str(out), *song]
     return ComposeCommand(args=args, filter_graph=graph)
 
 
@@ -649,14 +710,13 @@ def concat_script(parts: Sequence[Path]) -> str:
     return "".join("file '" + p.as_posix().replace("'", "'\\''") + "'\n" for p in parts)
 
 
-def join_batches(parts_list: Path, audio: Path, out: Path, *, fps: int, total_frames: int,
-                 audio_bitrate: str = "192k", audio_fade: float = 0.0) -> list[str]:
-    """The batch files listed in ``parts_list`` (``concat_script``) copied packet for packet,
-    with the song encoded once as ``compose`` encodes it."""
-    return ["-f", "concat", "-safe", "0", "-i", str(parts_list), "-i", str(audio),
-            "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy",
-            "-af", _audio_chain(total_frames, fps, audio_fade),
-            *_audio_out(audio_bitrate, total_frames, fps, out)]
+def join_batches(parts_list: Path, song: Path, out: Path, *, fps: int,
+                 total_frames: int) -> list[str]:
+    """The batch files listed in ``parts_list`` (``concat_script``) and the encoded ``song``
+    (``compose_batch``'s ``audio_out``) copied packet for packet into ``out``."""
+    return ["-f", "concat", "-safe", "0", "-i", str(parts_list), "-i", str(song),
+            "-map", "0:v:0", "-map", "1:a:0", "-c", "copy", "-t", seconds_str(total_frames, fps),
+            "-movflags", "+faststart", str(out)]
 
 
 def loop_restarts(segments: Sequence[Segment], transitions: Sequence[Cut], fps: int) -> list[int]:

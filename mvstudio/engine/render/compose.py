@@ -27,7 +27,7 @@ from mvstudio.engine.timebase import to_seconds
 STAGE = "render"
 MAX_CLIPS_PER_GRAPH = 24  # more render in batches: a 1080p graph takes ~45 MB and a file per clip
 PROBE_THREADS = 4  # sources described at once (short FFmpeg runs, mostly waiting on the file)
-JOIN_SHARE = 0.02  # the progress share of joining the batches (stream copy, the song's encode)
+JOIN_SHARE = 0.01  # the progress share of joining the batches (a stream copy)
 
 
 @dataclass(frozen=True)
@@ -104,17 +104,19 @@ def _render_batches(segments: Sequence[Segment], transitions: Sequence[Cut],
     packet (no second encode) with the song into ``out``; returns the join's last progress."""
     fps, total = encode["fps"], encode["total_frames"]
     parts, done, share = [], 0, 1 - JOIN_SHARE
+    song = work / "song.m4a"  # encoded by the first batch's FFmpeg, beside its pictures
     for i, batch in enumerate(batches):
         part = work / f"part{i:04d}.mp4"
-        command = compose_batch(segments, transitions, batch, part, **encode)
+        command = compose_batch(segments, transitions, batch, part, **encode,
+                                **(dict(audio=audio, audio_out=song, audio_bitrate=audio_bitrate,
+                                        audio_fade=audio_fade) if i == 0 else {}))
         progress = _Share(reporter, share * done / total, share * batch.frames / total)
         _run_graph(command, work / f"graph{i:04d}.txt", batch.frames, fps, progress, cancel)
         parts.append(part)
         done += batch.frames
     listing = work / "parts.txt"
     listing.write_text(concat_script(parts), encoding="utf-8")
-    join = join_batches(listing, audio, out, fps=fps, total_frames=total,
-                        audio_bitrate=audio_bitrate, audio_fade=audio_fade)
+    join = join_batches(listing, song, out, fps=fps, total_frames=total)
     return run_ffmpeg(join, expected_duration=float(to_seconds(total, fps)),
                       reporter=_Share(reporter, share, JOIN_SHARE), cancel=cancel)
 
