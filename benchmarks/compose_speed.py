@@ -83,17 +83,20 @@ def timed(work) -> float:
 
 
 def ours(clips, song, out: Path, song_seconds: float, preset: str,
-         max_clips: int = MAX_CLIPS_PER_GRAPH) -> tuple[float, float, float]:
-    """(b) seconds without the audit, the audit's seconds and the stream durations probe's."""
+         max_clips: int = MAX_CLIPS_PER_GRAPH) -> tuple[float, float, float, str]:
+    """(b) seconds without the audit, the audit's seconds, the stream durations probe's and the
+    audit's summary."""
     segments, cuts, total = timeline(clips, song_seconds)
     whole = timed(lambda: render(segments, cuts, song, out, total_frames=total, fps=FPS,
                                  width=SIZE[0], height=SIZE[1], preset=preset,
                                  max_clips=max_clips))
     durations = []
     probe = timed(lambda: durations.extend(stream_durations(out)))
-    audit = timed(lambda: audit_render(out, cuts, fps=FPS, video_duration=durations[0],
-                                       audio_duration=durations[1]))
-    return whole - audit, audit, probe
+    audits = []
+    audit = timed(lambda: audits.append(audit_render(out, cuts, fps=FPS,
+                                                     video_duration=durations[0],
+                                                     audio_duration=durations[1])))
+    return whole - audit, audit, probe, audits[0].summary()
 
 
 def video_kbps(path: Path, song_seconds: float) -> int:
@@ -141,7 +144,7 @@ def run_case(folder: Path, song_seconds: float, clips: int, clip_seconds: float,
              max_clips: int = MAX_CLIPS_PER_GRAPH) -> bool:
     media, song = make_media(folder, clips, clip_seconds, song_seconds, source, grain)
     composed = folder / "ours.mp4"
-    b, audit, probe = ours(media, song, composed, song_seconds, preset, max_clips)
+    b, audit, probe, sync = ours(media, song, composed, song_seconds, preset, max_clips)
     kbps = video_kbps(composed, song_seconds)
     a = floor(composed, folder / "floor.mp4", preset, kbps)
     c = moviepy_time(media, song, folder / "moviepy.mp4", song_seconds, preset,
@@ -151,6 +154,7 @@ def run_case(folder: Path, song_seconds: float, clips: int, clip_seconds: float,
           f"{preset}, {kbps} kbit/s video")
     print(f"  (b) composition: {b:.2f} s  (sync audit {audit:.2f} s, not included; stream "
           f"durations probe {probe:.2f} s)")
+    print(f"  {sync}")
     print(f"  (a) encode floor: {a:.2f} s")
     ok = b / a <= TARGET_FLOOR
     print(f"  b/a = {b / a:.2f}  (target <= {TARGET_FLOOR})  {'OK' if ok else 'MISSED'}")

@@ -13,10 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mvstudio.engine.errors import InputError
-from mvstudio.engine.render.commands import (MOVES, Cut, Piece, Segment, animate_still,
-                                             available_frames, clip_fits, compose, compose_batch,
-                                             concat_script, join_batches, piece_range,
-                                             plan_batches, pulse_expr, retime_speed,
+from mvstudio.engine.render.commands import (KEYFRAME_CLEARANCE, MOVES, Cut, Piece, Segment,
+                                             animate_still, available_frames, clip_fits, compose,
+                                             compose_batch, concat_script, join_batches,
+                                             piece_range, plan_batches, pulse_expr, retime_speed,
                                              segment_needs, validate_timeline, varied_move)
 
 FPS = 30
@@ -453,13 +453,13 @@ def test_keyframes_avoid_transitions_take_hard_cuts_and_come_every_two_seconds(t
     keys = forced_keyframes(args)
     assert keys == sorted(set(keys)) and keys[0] == 0 and keys[-1] < total
     for c in cuts:
-        if c.overlap:  # nothing from the frame before a transition to its last frame
+        if c.overlap:  # nothing from the frame before a transition to a while after it
             assert not any(c.at_frame - c.lead - 1 < k < c.at_frame + max(c.tail, 1)
-                           for k in keys)
+                           + KEYFRAME_CLEARANCE for k in keys)
         elif total - fade_out - 1 >= c.at_frame:
             assert c.at_frame in keys
     assert not any(total - fade_out - 1 < k for k in keys)
-    longest = max([c.overlap + 2 for c in cuts] + [fade_out + 1])
+    longest = max([c.overlap + 2 + KEYFRAME_CLEARANCE for c in cuts] + [fade_out + 1])
     gaps = np.diff([*keys, total])
     assert gaps.max() <= 2 * FPS + longest  # x264's own (-g) never come
     assert int(value_after(args, "-g")) > gaps.max() and value_after(args, "-sc_threshold") == "0"

@@ -15,7 +15,7 @@ from mvstudio.engine.analysis.audio_io import load_audio
 from mvstudio.engine.errors import Cancelled, InputError
 from mvstudio.engine.events import CancelToken, Progress, StageFinished, StageStarted
 from mvstudio.engine.model import ClipScript, Plan, Transition
-from mvstudio.engine.render.commands import Cut, Segment, animate_still
+from mvstudio.engine.render.commands import KEYFRAME_CLEARANCE, Cut, Segment, animate_still
 from mvstudio.engine.render.audit import audit_path
 from mvstudio.engine.render.compose import plan_timeline, render
 from mvstudio.engine.render.cuts import detect_cuts, frame_differences, grey_frames
@@ -240,14 +240,30 @@ def keyframes_of(video: Path) -> list[int]:
 
 def test_keyframes_fall_on_hard_cuts_and_never_in_a_transition(tmp_path, sources):
     """A keyframe inside a fade made x264 hold the picture for two frames, then jump: the 2 s
-    keyframe at frame 60 moves to the first frame after the crossfade on 55..64, and the hard
-    cut at 100 (where the picture changes anyway) takes the next one."""
+    keyframe at frame 60 moves to a dozen frames after the crossfade on 55..64 (one right after
+    it popped the picture the rest of the way), and the hard cut at 100, where the picture
+    changes anyway, takes the next one."""
     out = tmp_path / "keys.mp4"
     segments = [Segment(sources["b"], 0, 60), Segment(sources["c"], 60, 100),
                 Segment(sources["a"], 100, 150)]
     render(segments, [Cut(60, "crossfade", 10), Cut(100)], sources["song"], out,
            total_frames=150, fps=FPS, width=W, height=H, preset="veryfast", fade_out_frames=12)
-    assert keyframes_of(out) == [0, 65, 100]
+    assert keyframes_of(out) == [0, 65 + KEYFRAME_CLEARANCE, 100]
     means = grey_frames(out).astype(np.float64).mean(axis=(1, 2))
     share = (means[55:66] - means[54]) / (means[65] - means[54])  # 55 is still all clip b
     assert np.all(np.diff(share) > 0.05)  # a steady ramp, frame by frame
+
+
+@pytest.mark.parametrize("kind", ["crossfade", "dissolve", "wipeleft", "slideleft", "circleopen"])
+def test_the_audit_finds_the_middle_of_every_kind_of_transition(tmp_path, kind):
+    """Drifting stripes at different levels, each pair of clips joined by ``kind`` (even and
+    odd lengths): the audit measures each midpoint within a frame of its cut."""
+    clips = [pattern_clip(tmp_path / f"{i}.mp4", seconds=3, fps=FPS, level=level, pattern=i,
+                          speed=2.0) for i, level in enumerate((70, 180, 110))]
+    segments = [Segment(c, 60 * i, 60 * (i + 1)) for i, c in enumerate(clips)]
+    cuts = [Cut(60, kind, 12), Cut(120, kind, 9)]
+    song = sine_audio(tmp_path / "song.m4a", seconds=6.0)
+    report = render(segments, cuts, song, tmp_path / "v.mp4", total_frames=180, fps=FPS,
+                    width=W, height=H, preset="veryfast")
+    offsets = [c.offset_frames for c in report.audit.cuts]
+    assert all(abs(o) <= 1 for o in offsets), offsets

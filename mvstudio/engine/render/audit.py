@@ -4,8 +4,8 @@ Only the frames around the cuts are decoded (``audit_windows``, each window by a
 small and grey: decoding a whole 1080p output costs about as much as rendering it.
 
 A hard cut is found by ``cuts.cuts_from_differences`` near its planned frame.  A transition's
-midpoint is where the picture is half-way between the last frame before it and the first frame
-after it (mean absolute difference of raw grey frames, interpolated to a fraction of a frame); for
+midpoint is the mean time of the change from the last frame before it to the first frame after
+it (each frame's share of the way projected onto that change, to a fraction of a frame); for
 fades through black or white (whose dip is not symmetric in ``xfade``) it is the centre of the
 frames whose brightness leaves the straight line between the two.  Each is compared to the cut's
 planned frame, which the plan put on a beat.
@@ -118,14 +118,6 @@ def _hard_cut(found: Sequence[int], frame: int) -> Optional[float]:
     return float(min(near, key=lambda f: abs(f - frame))) if near else None
 
 
-def _half_way(share: np.ndarray) -> Optional[float]:
-    """First fractional index where ``share`` rises through 0.5."""
-    for k in range(1, len(share)):
-        if share[k - 1] < 0.5 <= share[k]:
-            return k - 1 + float((0.5 - share[k - 1]) / (share[k] - share[k - 1]))
-    return None
-
-
 def transition_midpoint(grey: np.ndarray, cut: Cut) -> Optional[float]:
     """Measured midpoint (fractional frame) of the transition ``cut`` in decoded grey frames."""
     before, after = cut.at_frame - cut.lead - 1, cut.at_frame + cut.tail
@@ -137,10 +129,25 @@ def transition_midpoint(grey: np.ndarray, cut: Cut) -> Optional[float]:
         dip = np.abs(brightness - np.linspace(brightness[0], brightness[-1], len(brightness)))
         inside = np.flatnonzero(dip > DIP_SHARE * max(float(dip.max()), 1e-6))
         return float(before + (inside[0] + inside[-1]) / 2) if dip.max() > 1 else None
-    to_a = np.abs(window - window[0]).mean(axis=(1, 2))
-    to_b = np.abs(window - window[-1]).mean(axis=(1, 2))
-    middle = _half_way(to_a / np.maximum(to_a + to_b, 1e-6))
-    return None if middle is None else round(before + middle, 2)
+    return _mean_time_of_change(window, before)
+
+
+def _mean_time_of_change(window: np.ndarray, before: int) -> Optional[float]:
+    """Where the change from ``window[0]`` to ``window[-1]`` happens on average (a fractional
+    frame, counted from ``before``): the frame at which a steady mix would be half-way.
+
+    Each frame's share of the way is its projection onto ``window[-1] - window[0]``: picture
+    motion unrelated to that change cancels out, where a mean absolute difference adds it.
+    The mean time of change is ``n - 1/2 - sum(shares strictly inside)``; it uses every frame,
+    not the two around one crossing of 0.5, so one odd frame moves it by 1/n of its error.
+    """
+    flat = window.reshape(len(window), -1)
+    axis = flat[-1] - flat[0]
+    norm = float(axis @ axis)
+    if norm < 1e-6 * axis.size:
+        return None  # the two clips look alike: nothing to measure
+    share = np.clip((flat[1:-1] - flat[0]) @ axis / norm, 0.0, 1.0)
+    return round(before + len(window) - 1.5 - float(share.sum()), 2)
 
 
 def expected_frames(cut: Cut) -> range:

@@ -548,19 +548,26 @@ def piece_range(piece: Piece, segment: Segment, need: SegmentNeed) -> tuple[int,
     return skip, end
 
 
-def keyframe_free(transitions: Sequence[Cut], total_frames: int, fade_in: int,
-                  fade_out: int) -> list[tuple[int, int]]:
+KEYFRAME_CLEARANCE = 12  # frames kept free of keyframes after a transition or fade ends
+
+
+def keyframe_free(transitions: Sequence[Cut], total_frames: int, fade_in: int, fade_out: int,
+                  clearance: int = 0) -> list[tuple[int, int]]:
     """Open frame intervals where no keyframe may fall, nor a batch seam (a batch starts on one):
     a transition's frames (and its cut frame), the frame before (whose keyframe would open it)
-    and the end fades, which each batch renders whole.
+    and ``clearance`` frames after it, and the end fades, which each batch renders whole.
 
     An I-frame at the start of, or inside, a fade makes x264 hold the picture on the frames after
     it (at CRF 20 its P-frames skip the small change a fade makes per frame): the fade stalls
-    for two frames and then jumps.
+    for two frames and then jumps.  Its P-frames also lag the fade (a fifth of the way behind
+    at its end), so an I-frame just after it pops the picture the rest of the way at once;
+    ``KEYFRAME_CLEARANCE`` frames later they have caught up.  Seams take no clearance: with a
+    transition every second there would be no room left for them.
     """
-    spans = [(c.at_frame - c.lead - 1, c.at_frame + max(c.tail, 1))
+    spans = [(c.at_frame - c.lead - 1, c.at_frame + max(c.tail, 1) + clearance)
              for c in transitions if c.overlap]
-    return [*spans, (0, fade_in), (total_frames - fade_out - 1, total_frames)]
+    return [*spans, (0, fade_in + (clearance if fade_in else 0)),
+            (total_frames - fade_out - 1, total_frames)]
 
 
 def _seam(segments: Sequence[Segment], transitions: Sequence[Cut], first: int, last: int,
@@ -642,7 +649,8 @@ def _picture(segments: Sequence[Segment], transitions: Sequence[Cut], batch: Bat
     fades = _end_fades(batch, total_frames, fade_in_frames, fade_out_frames)
     lines.append(f"[{last}]{fades}{_burn(captions, batch.start_frame, fps)}[vout]")
     blocked = [(a - batch.start_frame, b - batch.start_frame) for a, b in
-               keyframe_free(transitions, total_frames, fade_in_frames, fade_out_frames)]
+               keyframe_free(transitions, total_frames, fade_in_frames, fade_out_frames,
+                             KEYFRAME_CLEARANCE)]
     cuts = [transitions[p.index - 1].at_frame - batch.start_frame for p in batch.pieces[1:]
             if not transitions[p.index - 1].overlap]
     keyframes = place_keyframes(batch.frames, fps, blocked, cuts)
