@@ -452,14 +452,18 @@ def test_keyframes_avoid_transitions_take_hard_cuts_and_come_every_two_seconds(t
     args = build(segments, cuts, total, fade_out_frames=fade_out).args
     keys = forced_keyframes(args)
     assert keys == sorted(set(keys)) and keys[0] == 0 and keys[-1] < total
+    hard = {c.at_frame for c in cuts if not c.overlap}
     for c in cuts:
-        if c.overlap:  # nothing from the frame before a transition to a while after it
-            assert not any(c.at_frame - c.lead - 1 < k < c.at_frame + max(c.tail, 1)
-                           + KEYFRAME_CLEARANCE for k in keys)
+        if c.overlap:  # nothing from the frame before a transition to a while after it,
+            end = c.at_frame + max(c.tail, 1)  # but a hard cut may follow it closely
+            assert not any(c.at_frame - c.lead - 1 < k < end for k in keys)
+            assert not any(end <= k < end + KEYFRAME_CLEARANCE and k not in hard for k in keys)
         elif total - fade_out - 1 >= c.at_frame:
             assert c.at_frame in keys
     assert not any(total - fade_out - 1 < k for k in keys)
-    longest = max([c.overlap + 2 + KEYFRAME_CLEARANCE for c in cuts] + [fade_out + 1])
+    # A due keyframe moves only as far as the blocked frames it lands in (which may chain).
+    blocked = sum(c.overlap + 2 + KEYFRAME_CLEARANCE for c in cuts if c.overlap) + fade_out + 1
     gaps = np.diff([*keys, total])
-    assert gaps.max() <= 2 * FPS + longest  # x264's own (-g) never come
+    assert gaps.max() <= 2 * FPS + blocked
+    # x264 adds none of its own: not after -g frames, nor on a scene cut
     assert int(value_after(args, "-g")) > gaps.max() and value_after(args, "-sc_threshold") == "0"

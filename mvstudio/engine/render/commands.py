@@ -57,18 +57,15 @@ def x264_args(*, crf: int, preset: str, fps: int, keyframes: Sequence[int] = (),
 def place_keyframes(frames: int, fps: int, blocked: Sequence[tuple[int, int]],
                     cuts: Sequence[int] = ()) -> list[int]:
     """Keyframes over ``frames``: on each hard cut of ``cuts`` (where the picture changes
-    anyway), else ``KEYFRAME_SECONDS`` after the last one, moved past the open frame intervals
-    of ``blocked`` (``keyframe_free``) it falls in."""
-    def free(frame: int) -> bool:
-        return not any(a < frame < b for a, b in blocked)
-
-    on_cuts = sorted(c for c in cuts if 0 < c < frames and free(c))
+    anyway; the caller leaves out those it must not take), else ``KEYFRAME_SECONDS`` after the
+    last one, moved past the open frame intervals of ``blocked`` (``keyframe_free``)."""
+    on_cuts = sorted(c for c in cuts if 0 < c < frames)
     keys = [0]
     while True:
-        due = keys[-1] + KEYFRAME_SECONDS * fps
-        frame = next((c for c in on_cuts if keys[-1] < c <= due), due)
-        while not free(frame):
+        frame = keys[-1] + KEYFRAME_SECONDS * fps
+        while any(a < frame < b for a, b in blocked):
             frame = max(b for a, b in blocked if a < frame < b)
+        frame = next((c for c in on_cuts if keys[-1] < c <= frame), frame)
         if frame >= frames:
             return keys
         keys.append(frame)
@@ -648,12 +645,15 @@ def _picture(segments: Sequence[Segment], transitions: Sequence[Cut], batch: Bat
                                     height=height, fit=fit)
     fades = _end_fades(batch, total_frames, fade_in_frames, fade_out_frames)
     lines.append(f"[{last}]{fades}{_burn(captions, batch.start_frame, fps)}[vout]")
-    blocked = [(a - batch.start_frame, b - batch.start_frame) for a, b in
-               keyframe_free(transitions, total_frames, fade_in_frames, fade_out_frames,
-                             KEYFRAME_CLEARANCE)]
-    cuts = [transitions[p.index - 1].at_frame - batch.start_frame for p in batch.pieces[1:]
-            if not transitions[p.index - 1].overlap]
-    keyframes = place_keyframes(batch.frames, fps, blocked, cuts)
+    def local(clearance: int) -> list[tuple[int, int]]:
+        return [(a - batch.start_frame, b - batch.start_frame) for a, b in keyframe_free(
+            transitions, total_frames, fade_in_frames, fade_out_frames, clearance)]
+
+    hard = [cut.at_frame - batch.start_frame for cut in
+            (transitions[p.index - 1] for p in batch.pieces[1:]) if not cut.overlap]
+    # A hard cut may take a keyframe right after a transition (not in an end fade).
+    cuts = [c for c in hard if not any(a < c < b for a, b in local(0))]
+    keyframes = place_keyframes(batch.frames, fps, local(KEYFRAME_CLEARANCE), cuts)
     encode = ["-map", "[vout]", "-frames:v", str(batch.frames), "-r", str(fps),
               *x264_args(crf=crf, preset=preset, fps=fps, keyframes=keyframes,
                          frames=batch.frames)]
