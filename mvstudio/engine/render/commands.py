@@ -645,19 +645,27 @@ def _picture(segments: Sequence[Segment], transitions: Sequence[Cut], batch: Bat
                                     height=height, fit=fit)
     fades = _end_fades(batch, total_frames, fade_in_frames, fade_out_frames)
     lines.append(f"[{last}]{fades}{_burn(captions, batch.start_frame, fps)}[vout]")
-    def local(clearance: int) -> list[tuple[int, int]]:
-        return [(a - batch.start_frame, b - batch.start_frame) for a, b in keyframe_free(
-            transitions, total_frames, fade_in_frames, fade_out_frames, clearance)]
-
-    hard = [cut.at_frame - batch.start_frame for cut in
-            (transitions[p.index - 1] for p in batch.pieces[1:]) if not cut.overlap]
-    # A hard cut may take a keyframe right after a transition (not in an end fade).
-    cuts = [c for c in hard if not any(a < c < b for a, b in local(0))]
-    keyframes = place_keyframes(batch.frames, fps, local(KEYFRAME_CLEARANCE), cuts)
+    keyframes = _batch_keyframes(transitions, batch, fps=fps, total_frames=total_frames,
+                                 fade_in_frames=fade_in_frames, fade_out_frames=fade_out_frames)
     encode = ["-map", "[vout]", "-frames:v", str(batch.frames), "-r", str(fps),
               *x264_args(crf=crf, preset=preset, fps=fps, keyframes=keyframes,
                          frames=batch.frames)]
     return args, lines, encode
+
+
+def _batch_keyframes(transitions: Sequence[Cut], batch: Batch, *, fps: int, total_frames: int,
+                     fade_in_frames: int, fade_out_frames: int) -> list[int]:
+    """``place_keyframes`` over ``batch``, in its own frames: hard cuts take one even just after
+    a transition (where the clearance keeps the others away), but never in an end fade."""
+    def local(clearance: int) -> list[tuple[int, int]]:
+        return [(a - batch.start_frame, b - batch.start_frame) for a, b in keyframe_free(
+            transitions, total_frames, fade_in_frames, fade_out_frames, clearance)]
+
+    strict = local(0)
+    hard = [cut.at_frame - batch.start_frame for cut in
+            (transitions[p.index - 1] for p in batch.pieces[1:]) if not cut.overlap]
+    cuts = [c for c in hard if not any(a < c < b for a, b in strict)]
+    return place_keyframes(batch.frames, fps, local(KEYFRAME_CLEARANCE), cuts)
 
 
 def compose(segments: Sequence[Segment], transitions: Sequence[Cut], audio: Path, out: Path, *,
