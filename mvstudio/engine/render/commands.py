@@ -482,9 +482,14 @@ def _burn(captions: Optional[Path], start_frame: int, fps: int) -> str:
     return f",settb=1/{fps},setpts=PTS+{start_frame},{ass},setpts=PTS-STARTPTS"
 
 
-def _song_chain(index: int, total_frames: int, fps: int, fade: float) -> str:
-    """Input ``index`` (the song) through ``_audio_chain`` to ``[aout]``."""
-    return f"[{index}:a:0]{_audio_chain(total_frames, fps, fade)}[aout]"
+def _add_song(args: list[str], lines: list[str], audio: Path, out: Path, *, total_frames: int,
+              fps: int, bitrate: str, fade: float) -> list[str]:
+    """Add ``audio`` as the next input of ``args`` and its ``_audio_chain`` to ``lines``; returns
+    the output options that encode it to AAC in ``out``."""
+    index = args.count("-i")
+    args += ["-i", str(audio)]
+    lines.append(f"[{index}:a:0]{_audio_chain(total_frames, fps, fade)}[aout]")
+    return ["-map", "[aout]", *_audio_out(bitrate, total_frames, fps, out)]
 
 
 def _audio_chain(total_frames: int, fps: int, fade: float) -> str:
@@ -687,11 +692,10 @@ def compose(segments: Sequence[Segment], transitions: Sequence[Cut], audio: Path
         segments, transitions, whole, fps=fps, width=width, height=height,
         total_frames=total_frames, crf=crf, preset=preset, fade_in_frames=fade_in_frames,
         fade_out_frames=fade_out_frames, fit=fit, captions=captions)
-    args += ["-i", str(audio)]
-    lines.append(_song_chain(len(segments), total_frames, fps, audio_fade))
+    song = _add_song(args, lines, audio, out, total_frames=total_frames, fps=fps,
+                     bitrate=audio_bitrate, fade=audio_fade)
     graph = ";\n".join(lines)
-    args += ["-filter_complex", graph, *encode, "-map", "[aout]",
-             *_audio_out(audio_bitrate, total_frames, fps, out)]
+    args += ["-filter_complex", graph, *encode, *song]
     return ComposeCommand(args=args, filter_graph=graph)
 
 
@@ -713,9 +717,8 @@ def compose_batch(segments: Sequence[Segment], transitions: Sequence[Cut], batch
         fade_out_frames=fade_out_frames, fit=fit, captions=captions)
     song = []
     if audio is not None and audio_out is not None:
-        args += ["-i", str(audio)]
-        lines.append(_song_chain(len(batch.pieces), total_frames, fps, audio_fade))
-        song = ["-map", "[aout]", *_audio_out(audio_bitrate, total_frames, fps, audio_out)]
+        song = _add_song(args, lines, audio, audio_out, total_frames=total_frames, fps=fps,
+                         bitrate=audio_bitrate, fade=audio_fade)
     graph = ";\n".join(lines)
     args += ["-filter_complex", graph, *encode, "-an", str(out), *song]
     return ComposeCommand(args=args, filter_graph=graph)
