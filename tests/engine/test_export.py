@@ -108,12 +108,11 @@ def test_transitions_sit_on_their_cuts_as_the_renderer_plays_them(saved, tmp_pat
         elif t.to_clip is None:
             assert index == len(video) - 1
             assert (item.in_offset, item.out_offset) == (rt(frames), rt(0))
-        else:  # centred on the cut: the incoming clip leads by the larger half
+        else:  # centred on the cut (15 frames play as 14: an odd length cannot centre)
             before, after = video[index - 1], video[index + 1]
             assert (before.metadata["mvstudio"]["id"], after.metadata["mvstudio"]["id"]) == \
                 (t.from_clip, t.to_clip)
-            assert item.in_offset == rt(frames - frames // 2)
-            assert item.out_offset == rt(frames // 2)
+            assert item.in_offset == item.out_offset == rt(frames // 2)
             cut = video.range_of_child(after).start_time
             assert cut == rt(plan.clip(t.to_clip).start_frame)
             assert after.source_range.start_time >= item.in_offset  # the lead comes from media
@@ -176,9 +175,9 @@ def test_the_edl_has_every_cut_and_dissolve_at_its_record_time(saved, tmp_path):
         if t.kind == "cut":
             assert _timecode(b.start_frame) in record_in
         else:
-            lead = Cut(b.start_frame, t.kind, t.duration_frames).lead
-            event = record_in[_timecode(b.start_frame - lead)]
-            assert event[3:5] == ["D", f"{t.duration_frames:03d}"]
+            cut = Cut(b.start_frame, t.kind, t.duration_frames)
+            event = record_in[_timecode(b.start_frame - cut.lead)]
+            assert event[3:5] == ["D", f"{cut.overlap:03d}"]
     assert events[-1][-1] == _timecode(project.analysis.end_frame)
 
 

@@ -140,8 +140,9 @@ def test_pulse_expression_decays_from_each_beat():
 
 def test_transition_midpoint_sits_on_the_cut():
     even, odd = Cut(100, "crossfade", 10), Cut(100, "crossfade", 7)
-    assert (even.lead, even.tail) == (5, 5)
-    assert (odd.lead, odd.tail) == (4, 3)  # B starts 4 before, A runs 3 past
+    assert (even.overlap, even.lead, even.tail) == (10, 5, 5)
+    assert (odd.overlap, odd.lead, odd.tail) == (6, 3, 3)  # 7 frames could not centre on 100
+    assert Cut(100, "crossfade", 1).overlap == 0  # a one-frame mix is all A: a hard cut
     assert Cut(100, "cut", 12).overlap == 0
 
 
@@ -150,8 +151,8 @@ def test_segment_needs_add_overlaps_to_slots():
     cuts = [Cut(100, "crossfade", 10), Cut(190, "fadeblack", 7)]
     needs = segment_needs(segments, cuts)
     assert [(n.slot_frames, n.lead_frames, n.tail_frames) for n in needs] == \
-        [(100, 0, 5), (90, 5, 3), (110, 4, 0)]
-    assert [n.frames for n in needs] == [105, 98, 114]
+        [(100, 0, 5), (90, 5, 3), (110, 3, 0)]
+    assert [n.frames for n in needs] == [105, 98, 113]
 
 
 def test_clip_fits_classify_sources():
@@ -192,9 +193,9 @@ def test_xfade_offsets_are_exact_frames():
     segments = [seg("a", 0, 100), seg("b", 100, 190), seg("c", 190, 300)]
     cuts = [Cut(100, "crossfade", 10), Cut(190, "fade", 7)]
     graph = build(segments, cuts, 300).filter_graph
-    # crossfade mixes, a plan "fade" dips to black
-    assert xfades(graph) == [("fade", 10, 95), ("fadeblack", 7, 186)]
-    assert trims(graph) == [105, 98, 114]
+    # crossfade mixes, a plan "fade" dips to black; 7 frames play as 6, centred on 190
+    assert xfades(graph) == [("fade", 10, 95), ("fadeblack", 6, 187)]
+    assert trims(graph) == [105, 98, 113]
 
 
 def test_hard_cuts_are_concatenated_not_faded():

@@ -267,3 +267,20 @@ def test_the_audit_finds_the_middle_of_every_kind_of_transition(tmp_path, kind):
                     width=W, height=H, preset="veryfast")
     offsets = [c.offset_frames for c in report.audit.cuts]
     assert all(abs(o) <= 1 for o in offsets), offsets
+
+
+def test_a_crossfade_is_the_planned_mix_on_every_frame(tmp_path):
+    """Two faint stripe patterns three grey levels apart, crossfaded over 10 frames and kept
+    lossless: each frame of the fade is the planned mix.  ``xfade`` truncates an 8-bit mix, which
+    ran such a fade half a level dark and moved the audit's midpoints by up to 2 frames."""
+    clips = [pattern_clip(tmp_path / f"{i}.mp4", seconds=2, fps=FPS, level=level, contrast=6,
+                          pattern=i, speed=0) for i, level in enumerate((100, 103))]
+    song = sine_audio(tmp_path / "song.m4a", seconds=2.0)
+    out = tmp_path / "mix.mp4"
+    render([Segment(clips[0], 0, 30), Segment(clips[1], 30, 60)], [Cut(30, "crossfade", 10)],
+           song, out, total_frames=60, fps=FPS, width=W, height=H, preset="ultrafast", crf=0)
+    grey = grey_frames(out).astype(np.float64)
+    a, b = grey[24], grey[35]  # all A up to frame 25, all B from frame 35
+    planned = np.array([a + (b - a) * k / 10 for k in range(10)])
+    error = (grey[25:35] - planned).mean(axis=(1, 2))
+    assert abs(error.mean()) < 0.15 and np.abs(error).max() < 0.3, error.round(2)

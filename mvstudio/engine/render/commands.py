@@ -3,9 +3,10 @@
 Nothing here touches a file; ``runner.run_ffmpeg`` executes what these functions return.
 
 Timeline arithmetic is in integer frames at the output rate.  A transition of ``d`` frames at cut
-frame ``c`` overlaps the two clips on ``[c - lead, c + tail)`` with ``lead = d - d // 2`` and
-``tail = d // 2``: clip A runs ``tail`` frames past the cut, clip B starts ``lead`` frames before
-it, so the midpoint of an even transition is exactly ``c``::
+frame ``c`` (``d`` even: an odd length is rounded down) overlaps the two clips on
+``[c - lead, c + tail)`` with ``lead = tail = d / 2``: clip A runs ``tail`` frames past the cut,
+clip B starts ``lead`` frames before it.  Its mix moves from A to B in ``d`` equal steps from
+frame ``c - lead`` (all A) to ``c + tail`` (all B), so its midpoint is exactly ``c``::
 
     A  ==========|====)             |  = cut frame c
     B       (====|==========        ( = c - lead, ) = c + tail
@@ -261,13 +262,14 @@ class Cut:
 
     @property
     def overlap(self) -> int:
-        """Frames during which both clips are on screen (0 for a hard cut)."""
-        return 0 if self.kind == "cut" else self.frames
+        """Frames during which both clips are on screen: ``frames`` rounded down to even (an odd
+        count cannot centre the transition on a frame), 0 for a hard cut."""
+        return 0 if self.kind == "cut" else self.frames - self.frames % 2
 
     @property
     def lead(self) -> int:
         """Frames the incoming clip starts before ``at_frame``."""
-        return self.overlap - self.overlap // 2
+        return self.overlap // 2
 
     @property
     def tail(self) -> int:
@@ -407,6 +409,11 @@ def segment_chain(index: int, segment: Segment, need: int, *, fps: int, width: i
     return f"[{index}:v]{','.join(chain)}[v{index}]"
 
 
+# ``xfade`` truncates an 8-bit mix: a fade ran up to a grey level dark, and x264 coded its
+# small steps late (the audit measured crossfades up to 2 frames off).  At 16 bits it is exact.
+MIX_FORMAT = "yuv444p16"
+
+
 def _trimmed(label: str, start: int, end: Optional[int]) -> str:
     """Frames ``start..end - 1`` of a split-off copy of a clip, timestamps from 0."""
     bounds = ":".join(([f"start_frame={start}"] if start else [])
@@ -423,7 +430,8 @@ def _join_pieces(supplied: Sequence[int], transitions: Sequence[Cut],
     xfades to yuv444p and back.  Here only the frames two clips share go through one: each clip
     is split into its head (under the incoming transition), middle and tail (under the outgoing
     one), each transition is an ``xfade`` of a tail and the next head from offset 0, and the
-    concat puts middles and transitions in order, all in yuv420p but the transitions' frames.
+    concat puts middles and transitions in order, all in yuv420p but the transitions' frames
+    (mixed at 16 bits: ``MIX_FORMAT``).
     """
     ins = [0, *(t.overlap for t in transitions)]
     outs = [*(t.overlap for t in transitions), 0]
@@ -439,7 +447,9 @@ def _join_pieces(supplied: Sequence[int], transitions: Sequence[Cut],
             labels = {name: f"{name}{k}" for name, _a, _b in parts}
             lines.append(f"[v{k}]split={len(parts)}" + "".join(f"[{name}{k}s]"
                                                                for name, _a, _b in parts))
-            lines += [f"{_trimmed(f'{name}{k}s', a, b)}[{name}{k}]" for name, a, b in parts]
+            lines += [f"{_trimmed(f'{name}{k}s', a, b)}"
+                      f"{'' if name == 'm' else ',format=' + MIX_FORMAT}[{name}{k}]"
+                      for name, a, b in parts]
         if head:
             cut = transitions[k - 1]
             lines.append(f"[{previous_tail}][{labels['h']}]xfade=transition="
