@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 
 from media_factory import pattern_clip, sine_audio
-from mvstudio.engine.errors import Cancelled
+from mvstudio.engine.errors import Cancelled, RenderError
 from mvstudio.engine.events import CancelToken, Progress, StageFinished, StageStarted
 from mvstudio.engine.export.subtitles import ass_text
+from mvstudio.engine.render import compose
 from mvstudio.engine.render.audit import audit_path
 from mvstudio.engine.render.commands import Cut, Segment, plan_batches
 from mvstudio.engine.render.compose import JOIN_SHARE, render
@@ -97,7 +98,7 @@ def test_batched_render_is_frame_exact_and_in_sync(media, batched):
 
 def test_batched_render_matches_the_single_graph(media, batched, tmp_path):
     """Same pictures as one graph: cuts, fades, end fades and the caption across a seam."""
-    single = _render(media, tmp_path / "single.mp4", max_clips=CLIPS)
+    single = _render(media, tmp_path / "single.mp4", max_clips=CLIPS, processes=1)
     a = grey_frames(batched[0], size=(W, H)).astype(np.float32)
     b = grey_frames(single.path, size=(W, H)).astype(np.float32)
     assert a.shape == b.shape
@@ -112,6 +113,8 @@ def test_progress_is_one_rising_stage(batched):
     assert sum(isinstance(e, (StageStarted, StageFinished)) for e in events) == 2
     fractions = [e.fraction for e in events if isinstance(e, Progress)]
     assert len(fractions) > 3 and fractions == sorted(fractions) and fractions[-1] == 1.0
+    messages = [e.message for e in events if isinstance(e, Progress)]
+    assert any(m.startswith("part 2 of ") for m in messages)  # batches encode two at a time
 
 
 @pytest.mark.parametrize("when", ["first batch", "between batches", "later batch"])
@@ -133,6 +136,26 @@ def test_cancel_during_the_batches_leaves_nothing(media, tmp_path, when):
     assert list(tmp_path.iterdir()) == []  # no output, no batch files (they are kept beside it)
 
 
+def test_a_failing_batch_stops_the_others_and_its_error_is_raised(media, tmp_path,
+                                                                  monkeypatch):
+    """Batches encode two at a time: when one FFmpeg fails, no batch after it runs, the one
+    beside it is stopped or finishes, and the failure (not a cancel) reaches the caller."""
+    real, finished = compose._run_graph, []
+
+    def run_graph(command, script, *args):
+        if script.name == "graph0001.txt":
+            raise RenderError("FFmpeg failed (exit code 1): disk full")
+        result = real(command, script, *args)
+        finished.append(script.name)
+        return result
+
+    monkeypatch.setattr(compose, "_run_graph", run_graph)
+    with pytest.raises(RenderError, match="disk full"):
+        _render(media, tmp_path / "v.mp4", MAX_CLIPS, processes=2)
+    assert set(finished) <= {"graph0000.txt"}
+    assert list(tmp_path.iterdir()) == []
+
+
 LOW_FILES = textwrap.dedent("""
     import resource, sys
     from pathlib import Path
@@ -146,7 +169,7 @@ LOW_FILES = textwrap.dedent("""
     for max_clips in (12, 1000):
         try:
             report = render(segments, cuts, song, out, total_frames=2000, fps=30, width=160,
-                            height=90, preset="ultrafast", max_clips=max_clips)
+                            height=90, preset="ultrafast", max_clips=max_clips, processes=1)
             print(max_clips, "ok", report.frames, report.audit.ok)
         except RenderError as exc:
             print(max_clips, "failed", exc)

@@ -397,12 +397,30 @@ def test_captions_keep_the_song_clock_in_every_batch():
     assert f"settb=1/30,setpts=PTS+{batches[1].start_frame},ass=" in graphs[1]
 
 
+def test_batches_for_ffmpegs_at_once_are_about_equal():
+    """36 clips of 5 s for 2 FFmpegs at once: not 24 clips then 12, but halves, the seam on a
+    hard cut near the middle when there is one, else on the first frame past the crossfade
+    there and its keyframe clearance; with 12 clips a batch at most, 4 batches (a multiple of
+    2) of about 45 s."""
+    segments = [seg(f"c{i}", 150 * i, 150 * (i + 1)) for i in range(36)]
+    fades = [Cut(150 * i, "crossfade", 14) for i in range(1, 36)]
+    assert [b.end_frame for b in plan_batches(segments, fades, 24)] == [3525, 5400]
+    halves = plan_batches(segments, fades, 24, parts=2)
+    assert [b.end_frame for b in halves] == [2707 + KEYFRAME_CLEARANCE, 5400]
+    one_cut = [Cut(2550) if c.at_frame == 2550 else c for c in fades]
+    assert [b.end_frame for b in plan_batches(segments, one_cut, 24, parts=2)] == [2550, 5400]
+    quarters = plan_batches(segments, fades, 12, parts=2)
+    assert [b.end_frame - KEYFRAME_CLEARANCE for b in quarters[:-1]] == [1357, 2707, 4057]
+    assert all(len(b.pieces) <= 12 for b in quarters)
+
+
 @settings(max_examples=60, deadline=None)
-@given(timelines(), st.integers(2, 4), st.integers(0, 10), st.integers(0, 10))
+@given(timelines(), st.integers(2, 4), st.integers(0, 10), st.integers(0, 10),
+       st.integers(1, 3))
 def test_batches_tile_the_timeline_and_supply_every_frame_once(timeline, max_clips, fade_in,
-                                                               fade_out):
+                                                               fade_out, parts):
     segments, cuts, total = timeline
-    batches = plan_batches(segments, cuts, max_clips, fade_in_frames=fade_in,
+    batches = plan_batches(segments, cuts, max_clips, parts=parts, fade_in_frames=fade_in,
                            fade_out_frames=fade_out)
     assert batches[0].start_frame == 0 and batches[-1].end_frame == total
     assert all(a.end_frame == b.start_frame for a, b in zip(batches, batches[1:]))

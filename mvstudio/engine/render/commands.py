@@ -601,16 +601,36 @@ def _seam(segments: Sequence[Segment], transitions: Sequence[Cut], first: int, l
 
 
 def plan_batches(segments: Sequence[Segment], transitions: Sequence[Cut], max_clips: int, *,
-                 fade_in_frames: int = 0, fade_out_frames: int = 0) -> list[Batch]:
+                 parts: int = 1, fade_in_frames: int = 0,
+                 fade_out_frames: int = 0) -> list[Batch]:
     """The timeline in batches of at most ``max_clips`` pieces, each rendered by its own graph.
 
     Seams fall on hard cuts or split a clip (the next batch continues it), never inside a
-    transition or an end fade; one batch when there are at most ``max_clips`` clips.
+    transition or an end fade; one batch when there are at most ``max_clips`` clips.  With
+    ``parts`` > 1 (FFmpegs that run at once) there are a multiple of ``parts`` batches of about
+    equal length (``_even_seams``), still of at most ``max_clips`` pieces.
     """
     if max_clips < 2:
         raise InputError(f"a batch needs room for at least 2 clips, got {max_clips}")
     total = segments[-1].end_frame
     blocked = keyframe_free(transitions, total, fade_in_frames, fade_out_frames)
+    by_clips = _clip_batches(segments, transitions, max_clips, blocked)
+    if parts < 2:
+        return by_clips
+    clear = keyframe_free(transitions, total, fade_in_frames, fade_out_frames,
+                          KEYFRAME_CLEARANCE)
+    for count in range(parts * -(-len(by_clips) // parts), len(segments) + parts + 1, parts):
+        seams = [0, *_even_seams(segments, transitions, count, blocked, clear), total]
+        batches = [Batch(a, b, pieces_between(segments, a, b)) for a, b in zip(seams, seams[1:])]
+        if all(len(b.pieces) <= max_clips for b in batches):
+            return batches
+    return by_clips
+
+
+def _clip_batches(segments: Sequence[Segment], transitions: Sequence[Cut], max_clips: int,
+                  blocked: Sequence[tuple[int, int]]) -> list[Batch]:
+    """As few batches as ``max_clips`` allows, each ending at ``_seam``."""
+    total = segments[-1].end_frame
     batches, start, first = [], 0, 0
     while len(segments) - first > max_clips:
         seam = _seam(segments, transitions, first, first + max_clips - 1, start, blocked)
@@ -621,6 +641,34 @@ def plan_batches(segments: Sequence[Segment], transitions: Sequence[Cut], max_cl
         first = next(i for i, s in enumerate(segments) if s.end_frame > seam)
     batches.append(Batch(start, total, pieces_between(segments, start, total)))
     return batches
+
+
+def _even_seams(segments: Sequence[Segment], transitions: Sequence[Cut], count: int,
+                blocked: Sequence[tuple[int, int]],
+                clear: Sequence[tuple[int, int]]) -> list[int]:
+    """Seams cutting the timeline into ``count`` batches of about equal length: at each even
+    split, the nearest hard cut within a quarter batch of it outside ``blocked``, else the first
+    frame from it on outside ``clear`` (``blocked`` and the keyframe clearance after each fade:
+    a batch starts on a keyframe), else outside ``blocked``; fewer seams when none is left."""
+    total = segments[-1].end_frame
+    cuts = [s.start_frame for s, t in zip(segments[1:], transitions) if t.overlap == 0]
+    reach, seams = total // (4 * count), []
+
+    def free(frame: int, spans: Sequence[tuple[int, int]]) -> bool:
+        return (seams[-1] if seams else 0) < frame < total and \
+            not any(a < frame < b for a, b in spans)
+
+    for k in range(1, count):
+        target = total * k // count
+        near = [c for c in cuts if abs(c - target) <= reach and free(c, blocked)]
+        later = (next((f for f in range(target, total) if free(f, spans)), None)
+                 for spans in (clear, blocked))
+        seam = min(near, key=lambda c: abs(c - target)) if near else next(
+            (f for f in later if f is not None), None)
+        if seam is None:
+            break
+        seams.append(seam)
+    return seams
 
 
 def batch_video(segments: Sequence[Segment], transitions: Sequence[Cut], batch: Batch, *,
